@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from archive.models import Collection, Reel, Title
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Title)
+class TitleAdmin(admin.ModelAdmin):
+    list_display = ["name", "year", "director", "collection"]
+    list_filter = ["collection"]
+    search_fields = ["name", "director"]
+
+
+@admin.register(Reel)
+class ReelAdmin(admin.ModelAdmin):
+    list_display = ["accession", "title", "reel_number", "reel_count", "gauge", "element", "base",
+                    "current_stage"]
+    list_filter = ["current_stage", "gauge", "base", "element"]
+    search_fields = ["accession", "barcode", "title__name"]
+    readonly_fields = ["current_stage", "event_count", "head_hash"]
+    autocomplete_fields = ["title"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A reel with a history is evidence; the PROTECT foreign keys refuse it anyway.
+        return False

@@ -1,0 +1,57 @@
+"""Forms check shape (ranges, choices, required fields); workflow rules live in transitions."""
+from __future__ import annotations
+
+from django import forms
+
+from workflow.models import Inspection, Stage
+
+
+class InspectionForm(forms.ModelForm):
+    class Meta:
+        model = Inspection
+        fields = list(Inspection.WORK_FIELDS)
+        widgets = {
+            "repairs": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "shrinkage_pct": "measured with a shrinkage gauge, 0-10 %",
+            "vinegar_level": "A-D strip: 0 (blue, none) to 3 (yellow, severe)",
+        }
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(help_text="JPEG, PNG, TIFF or WebP")
+    caption = forms.CharField(max_length=200, required=False)
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+
+class SignOffForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class ReturnForm(forms.Form):
+    to_stage = forms.ChoiceField(choices=Stage.choices, label="return to")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+
+    def __init__(self, *args, stage: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if stage:
+            upto = Stage(stage).index
+            self.fields["to_stage"].choices = [
+                (s.value, s.label) for s in Stage.chain() if s.index <= upto
+            ]
+            self.fields["to_stage"].initial = stage
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("say why the work is returned")
+        return reason

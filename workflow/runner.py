@@ -1,0 +1,142 @@
+"""One small `enqueue()` for every background job, and the two runners behind it.
+
+With `REDIS_URL` set, jobs go to django-rq queues and `rqworker` processes (on this machine or
+any other pointed at the same Redis, database and storage) run them. Without it (the embedded
+default) the same job functions run on a background thread pool inside the web process and
+write the same Job rows. Either way the job function is `<kind>_job(job_id)` in
+`workflow.jobs`; it marks itself running, reports progress and finishes; an exception is caught
+here (thread) or by RQ's failure callback and recorded on the Job row with its text.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils.module_loading import import_string
+
+from workflow.models import Job
+
+log = logging.getLogger(__name__)
+
+# kind -> (queue, timeout in seconds). The function is workflow.jobs.<kind>_job.
+JOB_KINDS: dict[str, tuple[str, int]] = {
+    "thumbnail_photo": ("default", 300),
+    "always_fails": ("default", 60),  # proves the failure path end to end (tests, `demo`)
+}
+
+
+def job_function_path(kind: str) -> str:
+    return f"workflow.jobs.{kind}_job"
+
+
+def enqueue(kind: str, *, reel: Any = None, run: Any = None, by: Any = None,
+            args: dict[str, Any] | None = None) -> Job:
+    """Create the Job row and hand the job to the configured runner once the transaction commits."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}")
+    queue, timeout = JOB_KINDS[kind]
+    job = Job.objects.create(
+        kind=kind, queue=queue, reel=reel, run=run, created_by=by, args=args or {},
+        rq_id=f"reelkeeper-{kind}-{uuid.uuid4().hex}",
+    )
+    if settings.JOBS_BACKEND == "rq":
+        _enqueue_rq(job, timeout)
+    else:
+        transaction.on_commit(lambda: submit_in_process(job.pk))
+    return job
+
+
+def _enqueue_rq(job: Job, timeout: int) -> None:
+    import django_rq
+    from rq import Callback
+
+    queue = django_rq.get_queue(job.queue)
+    # django-rq (COMMIT_MODE on_db_commit) sends this only after the transaction commits.
+    queue.enqueue(
+        job_function_path(job.kind), job.pk, job_id=job.rq_id, job_timeout=timeout,
+        on_failure=Callback("workflow.runner.record_rq_failure"),
+        result_ttl=86400, failure_ttl=7 * 86400,
+    )
+
+
+def record_rq_failure(rq_job: Any, connection_: Any, exc_type: Any, exc: Any, tb: Any) -> None:
+    """RQ failure callback: keep the error text where the reel page shows it."""
+    from workflow.transitions import fail_job
+
+    fail_job(int(rq_job.args[0]), error=error_text(exc_type, exc))
+
+
+def error_text(exc_type: Any, exc: Any) -> str:
+    name = getattr(exc_type, "__name__", str(exc_type))
+    return f"{name}: {exc}" if str(exc) else name
+
+
+def worker_name() -> str:
+    """Who is running the current job: the RQ worker's name, or this process and thread."""
+    from rq import get_current_job
+
+    try:
+        current = get_current_job()
+    except Exception:  # no RQ context (in-process runner)
+        current = None
+    if current is not None and current.worker_name:
+        return str(current.worker_name)
+    return f"in-process {socket.gethostname()}:{os.getpid()} {threading.current_thread().name}"
+
+
+# In-process runner ------------------------------------------------------------------------
+
+_executor: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+_pending: set[Future[None]] = set()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=max(1, settings.JOBS_THREADS), thread_name_prefix="reelkeeper-job")
+        return _executor
+
+
+def submit_in_process(job_id: int) -> Future[None]:
+    future = _pool().submit(run_in_process, job_id)
+    with _lock:
+        _pending.add(future)
+    future.add_done_callback(lambda f: _pending.discard(f))
+    return future
+
+
+def run_in_process(job_id: int) -> None:
+    from workflow.transitions import fail_job
+
+    close_old_connections()
+    try:
+        kind = Job.objects.values_list("kind", flat=True).get(pk=job_id)
+        import_string(job_function_path(kind))(job_id)
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        try:
+            fail_job(job_id, error=error_text(type(exc), exc))
+        except Exception:
+            log.exception("could not record the failure of job %s", job_id)
+    finally:
+        connection.close()
+
+
+def wait_in_process(timeout: float = 30.0) -> bool:
+    """Wait until the in-process runner has nothing left to do (tests, the `demo` command)."""
+    from concurrent.futures import wait
+
+    with _lock:
+        pending = list(_pending)
+    done, not_done = wait(pending, timeout=timeout)
+    return not not_done

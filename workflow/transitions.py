@@ -1,0 +1,357 @@
+"""Every change of a reel's workflow state, one function per verb.
+
+Each function is atomic, locks the reel row first (so two people acting on one reel are served
+one after the other), re-reads the run, checks the actor's role against the fresh state, moves
+the state with a conditional UPDATE whose row count is checked, and appends one event per
+change. Views, commands and jobs call these; nothing else writes workflow state.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from archive.models import Reel
+from workflow.history import append_event, digest_of
+from workflow.models import (
+    PRESERVED,
+    Event,
+    Inspection,
+    Job,
+    JobState,
+    Stage,
+    StageRun,
+    Status,
+)
+from workflow.roles import Role, has_role, roles_of
+
+
+class TransitionRefused(Exception):
+    """The change was not made; the message says why, in words a person can act on."""
+
+
+class NotAllowed(TransitionRefused):
+    """Refused because of who is asking (their roles, or their own sign-off), not the state."""
+
+
+def _lock_reel(reel_id: int) -> Reel:
+    return Reel.objects.select_for_update().get(pk=reel_id)
+
+
+def _fresh_run(run: StageRun | int) -> tuple[Reel, StageRun]:
+    run_id = run if isinstance(run, int) else run.pk
+    reel_id = StageRun.objects.values_list("reel_id", flat=True).get(pk=run_id)
+    reel = _lock_reel(reel_id)
+    return reel, StageRun.objects.select_related("reel", "signed_off_by").get(pk=run_id)
+
+
+def _event(reel: Reel, run: StageRun | None, verb: str, by: Any, **facts: Any) -> Event:
+    return append_event(
+        reel, verb, run=run, stage=run.stage if run else "", actor=by, **facts
+    )
+
+
+def _move(run: StageRun, expected: str, to: str, **fields: Any) -> None:
+    moved = StageRun.objects.filter(pk=run.pk, status=expected).update(status=to, **fields)
+    if moved != 1:  # cannot happen while the reel row is locked; kept as the last guard
+        raise TransitionRefused(f"{run} is no longer {expected}")
+
+
+def _require_role(run: StageRun, by: Any, verb: str) -> None:
+    if not run.can_be_worked_by(by):
+        raise NotAllowed(
+            f"{by} may not {verb} the {run.stage} stage: it needs the {run.role} role"
+        )
+
+
+def _describe(run: StageRun) -> str:
+    if run.status == Status.APPROVED:
+        who = run.approved_by.get_username() if run.approved_by else "someone"
+        return f"already approved by {who}"
+    if run.status == Status.RETURNED:
+        who = run.returned_by.get_username() if run.returned_by else "someone"
+        return f"already returned by {who}"
+    return f"it is {run.get_status_display()}"
+
+
+# Opening stages ---------------------------------------------------------------------------
+
+def _open(reel: Reel, stage: str, by: Any, previous: StageRun | None, reason: str = "") -> StageRun:
+    if StageRun.objects.filter(reel=reel).active().exists():
+        raise TransitionRefused(f"{reel.accession} already has an open stage")
+    attempt = StageRun.objects.filter(reel=reel, stage=stage).count() + 1
+    run = StageRun.objects.create(
+        reel=reel, stage=stage, attempt=attempt, status=Status.OPEN, previous=previous,
+        opened_at=timezone.now(), opened_by=by,
+    )
+    Reel.objects.filter(pk=reel.pk).update(current_stage=stage)
+    reel.current_stage = stage
+    _event(reel, run, "opened", by, from_state=Status.NOT_STARTED, to_state=Status.OPEN,
+           reason=reason, data={"attempt": attempt})
+    return run
+
+
+@transaction.atomic
+def open_first_stage(reel: Reel, *, by: AbstractBaseUser) -> StageRun:
+    """Put a newly catalogued reel into the chain: its inspection opens."""
+    if not has_role(by, Role.TECHNICIAN, Role.SUPERVISOR, Role.ARCHIVIST):
+        raise NotAllowed(f"{by} may not open a reel's inspection")
+    reel = _lock_reel(reel.pk)
+    if StageRun.objects.filter(reel=reel).exists():
+        raise TransitionRefused(f"{reel.accession} is already in the chain")
+    return _open(reel, Stage.INSPECTION, by, None)
+
+
+# Doing the work ---------------------------------------------------------------------------
+
+def _ensure_started(reel: Reel, run: StageRun, by: Any) -> StageRun:
+    if run.status == Status.OPEN:
+        now = timezone.now()
+        _move(run, Status.OPEN, Status.IN_PROGRESS, started_at=now, started_by=by)
+        _event(reel, run, "started", by, from_state=Status.OPEN, to_state=Status.IN_PROGRESS)
+        run.status, run.started_at, run.started_by = Status.IN_PROGRESS, now, by
+    elif run.status != Status.IN_PROGRESS:
+        raise TransitionRefused(
+            f"the {run.stage} work of {reel.accession} is locked: {_describe(run)}"
+        )
+    return run
+
+
+@transaction.atomic
+def start_stage(run: StageRun, *, by: AbstractBaseUser) -> StageRun:
+    reel, run = _fresh_run(run)
+    _require_role(run, by, "start")
+    if run.status != Status.OPEN:
+        raise TransitionRefused(f"the {run.stage} stage cannot be started: {_describe(run)}")
+    return _ensure_started(reel, run, by)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+@transaction.atomic
+def save_inspection(run: StageRun, values: dict[str, Any], *, by: AbstractBaseUser) -> Inspection:
+    """Record inspection facts (the first save starts the stage). Appends an `edited` event."""
+    reel, run = _fresh_run(run)
+    if run.stage != Stage.INSPECTION:
+        raise TransitionRefused(f"{run} is not an inspection")
+    _require_role(run, by, "record")
+    _ensure_started(reel, run, by)
+    inspection, _ = Inspection.objects.get_or_create(run=run)
+    before = inspection.work()
+    for name in Inspection.WORK_FIELDS:
+        if name in values:
+            setattr(inspection, name, values[name])
+    inspection.full_clean()
+    inspection.save()
+    after = inspection.work()
+    changed = _changes(before, after)
+    if changed:
+        _event(reel, run, "edited", by, from_state=run.status, to_state=run.status,
+               digest=digest_of(after), data={"changed": changed})
+    return inspection
+
+
+@transaction.atomic
+def save_notes(run: StageRun, notes: str, *, by: AbstractBaseUser) -> StageRun:
+    """Record a stage's work as notes (the stages whose own forms come in later issues)."""
+    reel, run = _fresh_run(run)
+    _require_role(run, by, "record")
+    _ensure_started(reel, run, by)
+    if notes != run.notes:
+        old = run.notes
+        StageRun.objects.filter(pk=run.pk).update(notes=notes)
+        run.notes = notes
+        _event(reel, run, "edited", by, from_state=run.status, to_state=run.status,
+               digest=digest_of(_work(run)), data={"changed": {"notes": [old, notes]}})
+    return run
+
+
+def _work(run: StageRun) -> dict[str, Any]:
+    """What a sign-off of this run covers."""
+    work: dict[str, Any] = {"stage": run.stage, "run": run.pk, "notes": run.notes}
+    if run.stage == Stage.INSPECTION:
+        inspection = Inspection.objects.filter(run=run).first()
+        work["inspection"] = inspection.work() if inspection else None
+    return work
+
+
+def current_digest(run: StageRun) -> str:
+    """The digest of the run's work as it is stored now; equals `signed_digest` unless tampered."""
+    return digest_of(_work(run))
+
+
+def attach_photo(run: StageRun, stored: dict[str, Any], *, by: AbstractBaseUser) -> Any:
+    """Attach an already stored, checked photo to the inspection and queue its thumbnail."""
+    from workflow.models import InspectionPhoto
+    from workflow.runner import enqueue
+
+    with transaction.atomic():
+        reel, run = _fresh_run(run)
+        if run.stage != Stage.INSPECTION:
+            raise TransitionRefused(f"{run} is not an inspection")
+        _require_role(run, by, "add photos to")
+        _ensure_started(reel, run, by)
+        inspection, _ = Inspection.objects.get_or_create(run=run)
+        photo = InspectionPhoto.objects.create(inspection=inspection, uploaded_by=by, **stored)
+        _event(reel, run, "photo_added", by, from_state=run.status, to_state=run.status,
+               digest=digest_of(_work(run)),
+               data={"photo": photo.pk, "sha256": photo.sha256, "name": photo.original_name})
+        enqueue("thumbnail_photo", reel=reel, run=run, by=by, args={"photo": photo.pk})
+    return photo
+
+
+# Sign-off, withdraw, approve, return ------------------------------------------------------
+
+@transaction.atomic
+def sign_off(run: StageRun, *, by: AbstractBaseUser, comment: str = "") -> StageRun:
+    reel, run = _fresh_run(run)
+    _require_role(run, by, "sign off")
+    if run.status != Status.IN_PROGRESS:
+        raise TransitionRefused(f"the {run.stage} stage cannot be signed off: {_describe(run)}"
+                                + (" (record the work first)" if run.status == Status.OPEN else ""))
+    if run.stage == Stage.INSPECTION and not Inspection.objects.filter(run=run).exists():
+        raise TransitionRefused("record the inspection before signing it off")
+    digest = digest_of(_work(run))
+    now = timezone.now()
+    _move(run, Status.IN_PROGRESS, Status.SIGNED_OFF, signed_off_at=now, signed_off_by=by,
+          signed_digest=digest, sign_off_comment=comment)
+    _event(reel, run, "signed_off", by, from_state=Status.IN_PROGRESS,
+           to_state=Status.SIGNED_OFF, digest=digest, reason=comment)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def withdraw(run: StageRun, *, by: AbstractBaseUser, reason: str = "") -> StageRun:
+    reel, run = _fresh_run(run)
+    if run.status != Status.SIGNED_OFF:
+        raise TransitionRefused(f"the sign-off cannot be withdrawn: {_describe(run)}")
+    if run.signed_off_by_id != by.pk:
+        raise NotAllowed("only the person who signed off may withdraw the sign-off")
+    _move(run, Status.SIGNED_OFF, Status.IN_PROGRESS, signed_off_at=None, signed_off_by=None,
+          signed_digest="", sign_off_comment="")
+    _event(reel, run, "withdrawn", by, from_state=Status.SIGNED_OFF,
+           to_state=Status.IN_PROGRESS, reason=reason, digest=run.signed_digest)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def approve_stage(run: StageRun, *, by: AbstractBaseUser) -> StageRun | None:
+    """Approve a signed-off run; the next stage opens (or the reel is preserved).
+
+    Returns the newly opened run, or None when the reel has left the chain as preserved.
+    """
+    reel, run = _fresh_run(run)
+    if not has_role(by, Role.SUPERVISOR):
+        raise NotAllowed(f"{by} may not approve: it needs the supervisor role")
+    if run.status != Status.SIGNED_OFF:
+        raise TransitionRefused(f"{run.reel.accession} {run.stage} is not awaiting approval: "
+                                f"{_describe(run)}")
+    if run.signed_off_by_id == by.pk:
+        raise NotAllowed("nobody approves their own signed-off work: "
+                                "another supervisor must approve it")
+    _move(run, Status.SIGNED_OFF, Status.APPROVED, approved_at=timezone.now(), approved_by=by)
+    _event(reel, run, "approved", by, from_state=Status.SIGNED_OFF, to_state=Status.APPROVED,
+           digest=run.signed_digest)
+    following = Stage(run.stage).next
+    if following is None:
+        Reel.objects.filter(pk=reel.pk).update(current_stage=PRESERVED)
+        _event(reel, None, "preserved", by, from_state=run.stage, to_state=PRESERVED)
+        return None
+    return _open(reel, following, by, run)
+
+
+@transaction.atomic
+def return_reel(run: StageRun, *, by: AbstractBaseUser, to_stage: str, reason: str) -> StageRun:
+    """Return a signed-off run; a new run opens at `to_stage` (this stage or an earlier one)."""
+    reel, run = _fresh_run(run)
+    if not has_role(by, Role.SUPERVISOR):
+        raise NotAllowed(f"{by} may not return work: it needs the supervisor role")
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused("a return needs a reason")
+    if to_stage not in Stage.values or Stage(to_stage).index > Stage(run.stage).index:
+        raise TransitionRefused(
+            f"a {run.stage} run can be returned to {run.stage} or an earlier stage, "
+            f"not {to_stage!r}"
+        )
+    if run.status != Status.SIGNED_OFF:
+        raise TransitionRefused(f"{run.reel.accession} {run.stage} is not awaiting approval: "
+                                f"{_describe(run)}")
+    _move(run, Status.SIGNED_OFF, Status.RETURNED, returned_at=timezone.now(), returned_by=by,
+          returned_to=to_stage, return_reason=reason)
+    _event(reel, run, "returned", by, from_state=Status.SIGNED_OFF, to_state=Status.RETURNED,
+           reason=reason, digest=run.signed_digest, data={"to_stage": to_stage})
+    return _open(reel, to_stage, by, run, reason=reason)
+
+
+# Jobs -------------------------------------------------------------------------------------
+
+def _job_event(job: Job, verb: str, **facts: Any) -> None:
+    if job.reel_id is None:
+        return
+    reel = _lock_reel(job.reel_id)
+    _event(reel, job.run, verb, job.created_by, data={"job": job.pk, "kind": job.kind}, **facts)
+
+
+@transaction.atomic
+def begin_job(job_id: int, *, worker: str) -> Job:
+    moved = Job.objects.filter(pk=job_id, state__in=(JobState.QUEUED, JobState.RUNNING)).update(
+        state=JobState.RUNNING, started_at=timezone.now(), worker=worker[:200], error="")
+    job = Job.objects.select_related("run").get(pk=job_id)
+    if moved != 1:
+        raise TransitionRefused(f"job {job_id} has already ended ({job.state})")
+    return job
+
+
+def report_progress(job_id: int, done: int, total: int, message: str = "") -> None:
+    """Progress is not workflow state: a plain update, no event, outside any transaction."""
+    Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        done=done, total=total, message=message[:300])
+
+
+@transaction.atomic
+def finish_job(job_id: int, *, message: str = "") -> Job:
+    job = Job.objects.select_related("run").get(pk=job_id)
+    moved = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        state=JobState.DONE, ended_at=timezone.now(), message=message[:300],
+        done=job.total or job.done)
+    if moved == 1:
+        _job_event(job, "job_done", reason=message)
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def fail_job(job_id: int, *, error: str) -> Job:
+    job = Job.objects.select_related("run").get(pk=job_id)
+    moved = Job.objects.filter(pk=job_id).exclude(state=JobState.FAILED).update(
+        state=JobState.FAILED, ended_at=timezone.now(), error=error)
+    if moved == 1:
+        _job_event(job, "job_failed", reason=error[:2000])
+    job.refresh_from_db()
+    return job
+
+
+def allowed_verbs(run: StageRun, user: Any) -> set[str]:
+    """What the page may offer this user on this run (the server checks again on POST)."""
+    verbs: set[str] = set()
+    if not roles_of(user):
+        return verbs
+    if run.can_be_worked_by(user):
+        if run.status == Status.OPEN:
+            verbs |= {"start", "edit"}
+        if run.status == Status.IN_PROGRESS:
+            verbs |= {"edit", "sign_off"}
+    if run.can_be_withdrawn_by(user):
+        verbs.add("withdraw")
+    if run.can_be_approved_by(user):
+        verbs.add("approve")
+    if run.can_be_returned_by(user):
+        verbs.add("return")
+    return verbs

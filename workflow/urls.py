@@ -1,0 +1,26 @@
+from django.urls import path
+
+from workflow import views
+
+app_name = "workflow"
+
+run = "reels/<int:pk>/runs/<int:run_id>/"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("reels/", views.reel_list, name="reels"),
+    path("reels/<int:pk>/", views.reel_detail, name="reel"),
+    path("reels/<int:pk>/open/", views.open_first, name="open_first"),
+    path(run + "start/", views.start, name="start"),
+    path(run + "work/", views.save_work, name="save_work"),
+    path(run + "photos/", views.add_photo, name="add_photo"),
+    path(run + "sign-off/", views.sign_off, name="sign_off"),
+    path(run + "withdraw/", views.withdraw, name="withdraw"),
+    path(run + "approve/", views.approve, name="approve"),
+    path(run + "return/", views.return_run, name="return"),
+    path("queue/", views.queue, name="queue"),
+    path("queue/count/", views.queue_count, name="queue_count"),
+    path("jobs/<int:job_id>/", views.job_progress, name="job"),
+    path("photos/<int:photo_id>/<str:size>/", views.photo, name="photo"),
+    path("collections/", views.collection_list, name="collections"),
+    path("titles/", views.title_list, name="titles"),
+]

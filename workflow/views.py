@@ -1,0 +1,415 @@
+"""Pages. Each view parses input, checks who is asking, calls one transition, then redirects."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from archive.models import Collection, Reel, Title
+from workflow import transitions
+from workflow.forms import (
+    InspectionForm,
+    NotesForm,
+    PhotoForm,
+    ReturnForm,
+    SignOffForm,
+    WithdrawForm,
+)
+from workflow.models import (
+    PRESERVED,
+    Event,
+    Inspection,
+    InspectionPhoto,
+    Job,
+    Stage,
+    StageRun,
+    Status,
+)
+from workflow.photos import store_photo
+from workflow.roles import Role, has_role, is_staff_member
+from workflow.transitions import NotAllowed, TransitionRefused
+from restoration.images import InvalidImage
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    """Logged in and holding at least one role; anyone else is an outsider and gets 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_staff_member(request.user):
+            raise PermissionDenied("you hold no role in this archive")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(*roles: str) -> Callable[[View], View]:
+    def decorate(view: View) -> View:
+        @wraps(view)
+        @staff_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, *roles):
+                raise PermissionDenied(f"this needs the {' or '.join(roles)} role")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _act(request: HttpRequest, reel: Reel, action: Callable[[], Any], done: str) -> HttpResponse:
+    """Run one transition for a plain form POST: 403 when the person may not, else redirect."""
+    try:
+        action()
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("workflow:reel", pk=reel.pk)
+
+
+def _run_of(pk: int, run_id: int) -> StageRun:
+    return get_object_or_404(StageRun.objects.select_related("reel"), pk=run_id, reel_id=pk)
+
+
+# Dashboard, lists --------------------------------------------------------------------------
+
+@require_GET
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    counts = dict(Reel.objects.values_list("current_stage").annotate(n=Count("pk")))
+    stages = [(s, counts.get(s.value, 0)) for s in Stage.chain()]
+    user = request.user
+    mine = (StageRun.objects.assigned_to(user)
+            .select_related("reel__title").order_by("opened_at")[:50])
+    my_signoffs = (StageRun.objects.awaiting_approval().filter(signed_off_by=user)
+                   .select_related("reel__title"))
+    queue_count = (StageRun.objects.awaiting_approval().exclude(signed_off_by=user).count()
+                   if has_role(user, Role.SUPERVISOR) else None)
+    failed_jobs = Job.objects.filter(state="failed").select_related("reel")[:10]
+    return render(request, "workflow/dashboard.html", {
+        "stages": stages, "preserved": counts.get(PRESERVED, 0), "mine": mine,
+        "my_signoffs": my_signoffs, "queue_count": queue_count, "failed_jobs": failed_jobs,
+    })
+
+
+@require_GET
+@staff_required
+def reel_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    stage = request.GET.get("stage", "")
+    reels = Reel.objects.search(q).select_related("title__collection")
+    if stage:
+        reels = reels.filter(current_stage=stage)
+    page = Paginator(reels, 50).get_page(request.GET.get("page"))
+    return render(request, "workflow/reel_list.html", {
+        "page": page, "q": q, "stage": stage,
+        "stage_choices": [*Stage.choices, (PRESERVED, "preserved")],
+    })
+
+
+@require_GET
+@staff_required
+def collection_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    collections = Collection.objects.annotate(
+        n_titles=Count("titles", distinct=True), n_reels=Count("titles__reels"))
+    if q:
+        collections = collections.filter(name__icontains=q)
+    return render(request, "archive/collection_list.html", {"collections": collections, "q": q})
+
+
+@require_GET
+@staff_required
+def title_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    titles = Title.objects.search(q).select_related("collection").prefetch_related(
+        Prefetch("reels", queryset=Reel.objects.order_by("reel_number", "accession")))
+    collection = request.GET.get("collection")
+    if collection:
+        titles = titles.filter(collection_id=collection)
+    page = Paginator(titles, 50).get_page(request.GET.get("page"))
+    return render(request, "archive/title_list.html", {"page": page, "q": q})
+
+
+# The reel page -----------------------------------------------------------------------------
+
+def _timeline(reel: Reel, runs: list[StageRun]) -> list[dict[str, Any]]:
+    latest: dict[str, StageRun] = {}
+    for run in runs:
+        latest[run.stage] = run
+    return [{"stage": s, "run": latest.get(s.value)} for s in Stage.chain()]
+
+
+@require_GET
+@staff_required
+def reel_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    reel = get_object_or_404(Reel.objects.select_related("title__collection"), pk=pk)
+    runs = list(StageRun.objects.filter(reel=reel).select_related(
+        "opened_by", "started_by", "signed_off_by", "approved_by", "returned_by").order_by("pk"))
+    current = next((r for r in runs if r.is_active), None)
+    context: dict[str, Any] = {
+        "reel": reel, "runs": runs, "current": current, "timeline": _timeline(reel, runs),
+        "events": Event.objects.filter(reel=reel).select_related("run").order_by("-seq")[:200],
+        "jobs": Job.objects.filter(reel=reel)[:10],
+        "can_open_first": not runs and has_role(
+            request.user, Role.TECHNICIAN, Role.SUPERVISOR, Role.ARCHIVIST),
+        "preserved": reel.current_stage == PRESERVED,
+    }
+    if current is not None:
+        verbs = transitions.allowed_verbs(current, request.user)
+        context.update(verbs=verbs, signoff_form=SignOffForm(), withdraw_form=WithdrawForm(),
+                       return_form=ReturnForm(stage=current.stage))
+        if current.status == Status.SIGNED_OFF:
+            context["digest_holds"] = transitions.current_digest(current) == current.signed_digest
+        if current.stage == Stage.INSPECTION:
+            inspection = Inspection.objects.filter(run=current).first()
+            if inspection is None:
+                # A return re-opens the inspection: start from what was recorded last time.
+                earlier = (Inspection.objects.filter(run__reel=reel).order_by("-run_id").first())
+                form = InspectionForm(instance=Inspection(run=current), initial=(
+                    {f: getattr(earlier, f) for f in Inspection.WORK_FIELDS} if earlier else None))
+            else:
+                form = InspectionForm(instance=inspection)
+            if "edit" not in verbs:
+                for field in form.fields.values():
+                    field.disabled = True
+            context.update(
+                inspection=inspection, work_form=form, photo_form=PhotoForm(),
+                photos=inspection.photos.all() if inspection else [],
+            )
+        else:
+            context["work_form"] = NotesForm(initial={"notes": current.notes})
+            if "edit" not in verbs:
+                context["work_form"].fields["notes"].disabled = True
+    return render(request, "workflow/reel_detail.html", context)
+
+
+@require_POST
+@staff_required
+def open_first(request: HttpRequest, pk: int) -> HttpResponse:
+    reel = get_object_or_404(Reel, pk=pk)
+    return _act(request, reel, lambda: transitions.open_first_stage(reel, by=request.user),
+                "Inspection opened.")
+
+
+@require_POST
+@staff_required
+def start(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    return _act(request, run.reel, lambda: transitions.start_stage(run, by=request.user),
+                f"{run.stage_enum.label.capitalize()} started.")
+
+
+@require_POST
+@staff_required
+def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    if not run.can_be_worked_by(request.user):
+        raise PermissionDenied(f"this needs the {run.role} role")
+    if run.stage == Stage.INSPECTION:
+        form = InspectionForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else field
+                messages.error(request, f"{label}: {' '.join(errors)}")
+            return redirect("workflow:reel", pk=pk)
+        values = {f: form.cleaned_data[f] for f in Inspection.WORK_FIELDS}
+        action = lambda: transitions.save_inspection(run, values, by=request.user)  # noqa: E731
+    else:
+        form = NotesForm(request.POST)
+        form.is_valid()
+        notes = form.cleaned_data.get("notes", "")
+        action = lambda: transitions.save_notes(run, notes, by=request.user)  # noqa: E731
+    return _act(request, run.reel, action, "Saved.")
+
+
+@require_POST
+@staff_required
+def add_photo(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    if not run.can_be_worked_by(request.user):
+        raise PermissionDenied(f"this needs the {run.role} role")
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a photo to upload.")
+        return redirect("workflow:reel", pk=pk)
+    upload = request.FILES["photo"]
+    try:
+        stored = store_photo(upload, reel_id=run.reel_id)
+    except InvalidImage as exc:
+        messages.error(request, str(exc))
+        return redirect("workflow:reel", pk=pk)
+    stored["caption"] = form.cleaned_data["caption"]
+    return _act(request, run.reel,
+                lambda: transitions.attach_photo(run, stored, by=request.user),
+                f"Photo {upload.name} added; its thumbnail is being made.")
+
+
+@require_POST
+@staff_required
+def sign_off(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    form = SignOffForm(request.POST)
+    form.is_valid()
+    comment = form.cleaned_data.get("comment", "")
+    return _act(request, run.reel,
+                lambda: transitions.sign_off(run, by=request.user, comment=comment),
+                "Signed off. It now waits for a supervisor's approval.")
+
+
+@require_POST
+@staff_required
+def withdraw(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    form = WithdrawForm(request.POST)
+    form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    return _act(request, run.reel,
+                lambda: transitions.withdraw(run, by=request.user, reason=reason),
+                "Sign-off withdrawn; the work is open for changes again.")
+
+
+def _approved_message(run: StageRun, opened: StageRun | None) -> str:
+    if opened is None:
+        return f"{run.reel.accession}: {run.stage} approved. The reel is preserved."
+    return f"{run.reel.accession}: {run.stage} approved; {opened.stage} is open."
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def approve(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    return _decide(request, run, lambda: transitions.approve_stage(run, by=request.user),
+                   lambda opened: _approved_message(run, opened))
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def return_run(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(pk, run_id)
+    form = ReturnForm(request.POST, stage=run.stage)
+    if not form.is_valid():
+        text = "Not returned — " + "; ".join(
+            f"{k.replace('_', ' ')}: {' '.join(v)}" for k, v in form.errors.items())
+        if is_htmx(request):
+            return _queue_row(request, run, error=text)
+        messages.error(request, text)
+        return redirect(_back(request, run))
+    to_stage, reason = form.cleaned_data["to_stage"], form.cleaned_data["reason"]
+    return _decide(
+        request, run,
+        lambda: transitions.return_reel(run, by=request.user, to_stage=to_stage, reason=reason),
+        lambda opened: f"{run.reel.accession}: {run.stage} returned; {opened.stage} is open again.")
+
+
+def _decide(request: HttpRequest, run: StageRun, action: Callable[[], Any],
+            message: Callable[[Any], str]) -> HttpResponse:
+    """Approve or return: inline in the queue (htmx) or as a plain POST and redirect."""
+    if is_htmx(request):
+        return _queue_row_result(request, run, action, message)
+    try:
+        result = action()
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, message(result))
+    return redirect(_back(request, run))
+
+
+def _back(request: HttpRequest, run: StageRun) -> str:
+    """Where to go after a decision: the page it came from (the queue), else the reel."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return run.reel.get_absolute_url()
+
+
+# The supervisors' queue --------------------------------------------------------------------
+
+@require_GET
+@role_required(Role.SUPERVISOR)
+def queue(request: HttpRequest) -> HttpResponse:
+    stage = request.GET.get("stage", "")
+    runs = StageRun.objects.awaiting_approval().select_related("reel__title", "signed_off_by")
+    if stage:
+        runs = runs.filter(stage=stage)
+    runs = list(runs)
+    for run in runs:
+        run.return_form = _return_form(run)
+    return render(request, "workflow/queue.html", {
+        "runs": runs, "stage": stage, "stage_choices": Stage.choices,
+    })
+
+
+def _queue_row(request: HttpRequest, run: StageRun, *, error: str = "", done: str = "") -> HttpResponse:
+    run.refresh_from_db()
+    run.return_form = _return_form(run)
+    return render(request, "workflow/_queue_row.html", {"run": run, "error": error, "done": done})
+
+
+def _return_form(run: StageRun) -> ReturnForm:
+    return ReturnForm(stage=run.stage, auto_id=f"id_r{run.pk}_%s")
+
+
+def _queue_row_result(request: HttpRequest, run: StageRun, action: Callable[[], Any],
+                      message: Callable[[Any], str]) -> HttpResponse:
+    """htmx: do the action and answer with the queue row as it now stands."""
+    try:
+        result = action()
+    except TransitionRefused as exc:
+        return _queue_row(request, run, error=str(exc))
+    return _queue_row(request, run, done=message(result))
+
+
+@require_GET
+@role_required(Role.SUPERVISOR)
+def queue_count(request: HttpRequest) -> HttpResponse:
+    n = StageRun.objects.awaiting_approval().exclude(signed_off_by=request.user).count()
+    return HttpResponse(str(n))
+
+
+# Jobs and photos ---------------------------------------------------------------------------
+
+@require_GET
+@staff_required
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=job_id)
+    return render(request, "workflow/_job.html", {"job": job})
+
+
+@require_GET
+@staff_required
+def photo(request: HttpRequest, photo_id: int, size: str) -> HttpResponse:
+    from django.conf import settings
+
+    item = get_object_or_404(InspectionPhoto, pk=photo_id)
+    name = item.image.name if size == "full" else item.thumbnail
+    if not name:
+        raise Http404("the thumbnail is not made yet")
+    path = (settings.MEDIA_ROOT / name).resolve()
+    if not path.is_relative_to(settings.MEDIA_ROOT) or not path.is_file():
+        raise Http404("photo file missing")
+    return FileResponse(open(path, "rb"))
