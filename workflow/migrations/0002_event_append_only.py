@@ -42,7 +42,7 @@ def _run(statements_by_vendor):
             raise RuntimeError(f"no append-only triggers written for {vendor}")
         statements = statements_by_vendor[vendor]
         for sql in [statements] if isinstance(statements, str) else statements:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # the SQL holds literal % signs
 
     return apply
 
