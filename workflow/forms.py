@@ -39,7 +39,8 @@ class WithdrawForm(forms.Form):
 
 class ReturnForm(forms.Form):
     to_stage = forms.ChoiceField(choices=Stage.choices, label="return to")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000,
+                             error_messages={"required": "say why the work is returned"})
 
     def __init__(self, *args, stage: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

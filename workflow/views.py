@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from archive.models import Collection, Reel, Title
+from restoration.images import InvalidImage
 from workflow import transitions
 from workflow.forms import (
     InspectionForm,
@@ -37,7 +38,6 @@ from workflow.models import (
 from workflow.photos import store_photo
 from workflow.roles import Role, has_role, is_staff_member
 from workflow.transitions import NotAllowed, TransitionRefused
-from restoration.images import InvalidImage
 
 View = Callable[..., HttpResponse]
 
@@ -229,8 +229,8 @@ def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         form = InspectionForm(request.POST)
         if not form.is_valid():
             for field, errors in form.errors.items():
-                label = form.fields[field].label if field in form.fields else field
-                messages.error(request, f"{label}: {' '.join(errors)}")
+                label = form[field].label if field in form.fields else field
+                messages.error(request, f"Not saved — {label}: {' '.join(errors)}")
             return redirect("workflow:reel", pk=pk)
         values = {f: form.cleaned_data[f] for f in Inspection.WORK_FIELDS}
         action = lambda: transitions.save_inspection(run, values, by=request.user)  # noqa: E731
@@ -250,7 +250,9 @@ def add_photo(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         raise PermissionDenied(f"this needs the {run.role} role")
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a photo to upload.")
+        name = getattr(request.FILES.get("photo"), "name", "")
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, f"Photo {name} not added — {problems}".replace("  ", " "))
         return redirect("workflow:reel", pk=pk)
     upload = request.FILES["photo"]
     try:
