@@ -15,7 +15,6 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import re  # noqa: E402
-import shutil  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 import pytest  # noqa: E402
@@ -24,16 +23,15 @@ from tests.conftest import PASSWORD, make_reel  # noqa: E402
 from workflow import transitions  # noqa: E402
 from workflow.models import Event, Inspection, Stage, StageRun, Status  # noqa: E402
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as playwright_sync  # noqa: E402
+
 expect = playwright_sync.expect
 
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT = 10_000  # ms, for every expect and action
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is not installed"),
-]
+# No skip when Chromium is missing: .ci/run installs it, and a missing browser must fail loudly.
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

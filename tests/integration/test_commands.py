@@ -174,3 +174,10 @@ def test_restoration_never_imports_django():
                             cwd=Path(__file__).resolve().parents[2], env={"PATH": "/usr/bin"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert int(result.stdout.split()[0]) >= 1
+
+
+def test_example_inventory_in_fixtures_imports(people):
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "inventory-example.csv"
+    out = json.loads(run_command("import_inventory", str(path), "--user", "supervisor", "--json"))
+    assert out["ok"] and out["imported"] == 4
+    assert Reel.objects.get(accession="EX-1978-001").frame_rate == 25
