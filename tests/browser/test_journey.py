@@ -17,13 +17,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import re  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
+import playwright.sync_api as playwright_sync  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.conftest import PASSWORD, make_reel  # noqa: E402
 from workflow import transitions  # noqa: E402
 from workflow.models import Event, Inspection, Stage, StageRun, Status  # noqa: E402
-
-import playwright.sync_api as playwright_sync  # noqa: E402
 
 expect = playwright_sync.expect
 
