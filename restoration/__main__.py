@@ -1,0 +1,98 @@
+"""`python -m restoration inspect PATH [--sequence PATTERN] [--json] [--manifest DIR]`
+
+For scripts, GPU nodes and checking a vendor's delivery before accepting it: no Django, no
+database, no root check. Exit status: 0 the sequence was read (its problems are in the report),
+1 it cannot be used (no sequence, several and none picked, no readable frame), 2 refused (bad
+arguments). Nothing is written except the manifest and bag-info into `--manifest DIR`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from restoration.sequence import SequenceError
+
+EXIT_READ, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_REFUSED, f"{self.prog}: error: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(prog="python -m restoration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("inspect", help="find, check and checksum a DPX/TIFF sequence")
+    p.add_argument("path", type=Path, help="the folder holding the frames")
+    p.add_argument("--sequence", metavar="PATTERN",
+                   help="which sequence, e.g. 'reel.#######.dpx' or a glob 'reel.*.dpx'")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--manifest", type=Path, metavar="DIR",
+                   help="write manifest-sha256.txt and bag-info.txt into DIR")
+    p.add_argument("--fast-digest", action="store_true",
+                   help="also keep an xxh3-128 digest per frame (fixity-xxh3_128.txt)")
+    p.add_argument("--workers", type=int, default=None, help="reading threads (default: cores)")
+    args = parser.parse_args(argv)
+
+    from restoration.inspect import UnusableSequence, inspect_sequence
+
+    folder: Path = args.path
+    if not folder.is_dir():
+        return _fail(args, EXIT_REFUSED, f"{folder}: not a folder")
+    if args.manifest is not None:
+        manifest = args.manifest.resolve()
+        if manifest == folder.resolve() or manifest.is_relative_to(folder.resolve()):
+            return _fail(args, EXIT_REFUSED,
+                         f"{args.manifest}: the manifest must not be written into the source folder")
+    if args.workers is not None and args.workers < 1:
+        return _fail(args, EXIT_REFUSED, "--workers must be at least 1")
+    algorithms = ("sha256", "xxh3_128") if args.fast_digest else ("sha256",)
+    try:
+        report = inspect_sequence(folder, args.sequence, manifest_dir=args.manifest,
+                                  algorithms=algorithms, workers=args.workers)
+    except (UnusableSequence, SequenceError) as exc:
+        return _fail(args, EXIT_UNUSABLE, str(exc))
+    data = report.as_dict()
+    if args.json:
+        print(json.dumps(data))
+    else:
+        _print_human(data)
+    if not report.usable:
+        if not args.json:
+            print("no frame of this sequence can be read", file=sys.stderr)
+        return EXIT_UNUSABLE
+    return EXIT_READ
+
+
+def _fail(args: argparse.Namespace, code: int, message: str) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "exit": code}))
+    print(message, file=sys.stderr)
+    return code
+
+
+def _print_human(d: dict) -> None:
+    print(f"{d['pattern']}: {d['frames']} frames, {d['first']}-{d['last']}")
+    if d["width"]:
+        print(f"  {d['width']}x{d['height']} {d['bit_depth']}-bit, "
+              f"{(d['descriptor'] or {}).get('name', '')} {(d['transfer'] or {}).get('name', '')}"
+              f"{'' if d['fps'] is None else ', ' + str(d['fps']) + ' fps'}"
+              f"{'' if not d['timecode'] else ', timecode ' + d['timecode']}")
+    if d["missing"]:
+        print(f"  missing {len(d['missing'])}: {d['missing'][:20]}{' …' if len(d['missing']) > 20 else ''}")
+    for dup in d["duplicates"]:
+        print(f"  duplicate frame: {', '.join(dup)}")
+    for bad in d["bad_frames"]:
+        print(f"  BAD frame {bad['frame']} ({bad['file']}): {bad['error']}")
+    for w in d["warnings"]:
+        print(f"  warning: {w}")
+    if d["manifest"]:
+        print(f"  manifest: {d['manifest']} (sha256 {d['manifest_digest']})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
