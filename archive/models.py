@@ -154,3 +154,83 @@ class Reel(models.Model):
     @property
     def is_nitrate(self) -> bool:
         return self.base == Base.NITRATE
+
+
+class SequenceKind(models.TextChoices):
+    RAW_SCAN = "raw_scan", "raw scan"
+    REPAIRED = "repaired", "repaired"
+    GRADED = "graded", "graded"
+
+
+class SequenceState(models.TextChoices):
+    IMPORTING = "importing", "importing"
+    VALID = "valid", "valid"
+    PROBLEMS = "problems", "imported with problems"
+    FAILED = "failed", "failed"
+
+
+class Sequence(models.Model):
+    """A version of a reel's frames: one folder of frames plus its manifest.
+
+    A raw scan is referenced where the scanner put it (`root_path`, under an ingest root) and
+    never copied; its manifest, bag-info, proxies and analysis live under
+    `STORAGE_ROOT/<accession>/<kind>-v<version>/` (`storage_dir`). Once the manifest digest is
+    recorded the database refuses to change it (triggers in the migration).
+    """
+
+    reel = models.ForeignKey(Reel, on_delete=models.PROTECT, related_name="sequences")
+    kind = models.CharField(max_length=12, choices=SequenceKind.choices)
+    version = models.PositiveIntegerField()
+    root_path = models.CharField(max_length=1000)
+    pattern = models.CharField(max_length=300)
+    storage_dir = models.CharField(max_length=1000)
+    state = models.CharField(max_length=12, choices=SequenceState.choices,
+                             default=SequenceState.IMPORTING)
+    first_frame = models.BigIntegerField(null=True, blank=True)
+    last_frame = models.BigIntegerField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(default=0)
+    missing_count = models.PositiveIntegerField(default=0)
+    missing = models.JSONField(default=list, blank=True, help_text="missing frame numbers")
+    duplicates = models.JSONField(default=list, blank=True)
+    bad_frames = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    bit_depth = models.PositiveSmallIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    descriptor = models.JSONField(null=True, blank=True)
+    transfer = models.JSONField(null=True, blank=True)
+    colorimetric = models.JSONField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    start_timecode = models.CharField(max_length=11, blank=True)
+    keycode_first = models.JSONField(null=True, blank=True)
+    keycode_last = models.JSONField(null=True, blank=True)
+    scanner = models.CharField(max_length=200, blank=True)
+    creator = models.CharField(max_length=200, blank=True)
+    bytes = models.BigIntegerField(default=0)
+    manifest_path = models.CharField(max_length=1000, blank=True)
+    manifest_algorithm = models.CharField(max_length=20, blank=True)
+    manifest_digest = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+
+    class Meta:
+        ordering = ["reel", "kind", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["reel", "kind", "version"], name="sequence_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reel.accession} {self.get_kind_display()} v{self.version}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.bad_frames or self.missing_count or self.duplicates)

@@ -104,10 +104,14 @@ def _root(path: str) -> Path:
 
 
 # Where scans arrive (read-only to us), where we write, and where model weights are placed.
-INGEST_ROOTS = [_root(p) for p in env_list("INGEST_ROOTS", "", sep=os.pathsep)]
+INGEST_ROOTS = [_root(p) for p in env_list(
+    "INGEST_ROOTS", str(BASE_DIR / "var" / "ingest"), sep=os.pathsep)]
 STORAGE_ROOT = _root(env_str("STORAGE_ROOT", str(BASE_DIR / "var" / "storage")))
 MODEL_DIR = _root(env_str("MODEL_DIR", str(BASE_DIR / "var" / "models")))
 MEDIA_ROOT = STORAGE_ROOT / "media"
+# Scan import: frames per chunk job (several workers share one reel) and reading threads per job.
+INGEST_CHUNK_FRAMES = env_int("INGEST_CHUNK_FRAMES", 500)
+INGEST_THREADS = env_int("INGEST_THREADS", 2)
 MEDIA_URL = "/media/"  # never served directly: photos go through a view that checks the role
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 40 * 1024 * 1024)

@@ -128,6 +128,7 @@ class InspectReport:
     algorithms: list[str]
     others: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    keycode_last: dict[str, str] | None = None  # the last good frame's KeyKode
 
     @property
     def usable(self) -> bool:
@@ -150,6 +151,7 @@ class InspectReport:
             "manifest": str(self.manifest.path) if self.manifest else None,
             "manifest_digest": self.manifest.digest if self.manifest else None,
             "algorithms": self.algorithms, "others": self.others,
+            "keycode_last": self.keycode_last,
         }
 
 
@@ -174,16 +176,37 @@ def _strip_name(message: str, name: str) -> str:
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
-def inspect_sequence(folder: Path, pattern: str | None = None, *,
-                     manifest_dir: Path | None = None, algorithms: tuple[str, ...] = ("sha256",),
-                     workers: int | None = None,
-                     on_progress: Callable[[int, int], None] | None = None,
-                     bag_info: dict[str, str] | None = None) -> InspectReport:
-    """Find the sequence in `folder`, read and check every frame once, and digest it.
+@dataclass
+class Plan:
+    """What was found when an import began; the whole import works from it, so files that
+    appear in the folder later are not silently taken in."""
 
-    Raises UnusableSequence when there is nothing to import. The source files are only read.
-    """
-    started = time.perf_counter()
+    folder: Path
+    pattern: str
+    prefix: str
+    suffix: str
+    entries: list[tuple[int, str]]  # every file of the sequence, duplicates included, frame order
+    count: int  # distinct frame numbers
+    first: int
+    last: int
+    missing: list[int]
+    duplicates: list[list[str]]
+    others: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["folder"] = str(self.folder)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Plan:
+        return cls(**{**d, "folder": Path(d["folder"]),
+                      "entries": [tuple(e) for e in d["entries"]]})
+
+
+def plan_sequence(folder: Path, pattern: str | None = None) -> Plan:
+    """Find the sequence to import in `folder`. Raises UnusableSequence when there is none,
+    or several and `pattern` picks none of them (the message lists the choices)."""
     discovery: Discovery = find_sequences(folder)
     if pattern is None:
         # Only image sequences are candidates: a numbered WAV beside the frames is not a choice.
@@ -195,38 +218,83 @@ def inspect_sequence(folder: Path, pattern: str | None = None, *,
         seq: Sequence = pick(discovery, pattern)
     except Exception as exc:
         raise UnusableSequence(str(exc)) from exc
-    suffix = seq.suffix.lower()
-    if suffix not in INSPECTORS:
-        raise UnusableSequence(f"{seq.pattern}: {suffix or 'no extension'} frames cannot be "
-                               f"imported; expected {', '.join(sorted(INSPECTORS))}")
-    inspector = INSPECTORS[suffix]
-
-    def inspect(buf: memoryview, name: str, size: int) -> FrameOutcome:
-        return inspector(buf, name, size)
-
-    # Every file of the sequence is read and digested, duplicates included (they were received).
+    if seq.suffix.lower() not in INSPECTORS:
+        raise UnusableSequence(f"{seq.pattern}: {seq.suffix or 'no extension'} frames cannot "
+                               f"be imported; expected {', '.join(sorted(INSPECTORS))}")
     listed = {name for _, name in seq.frames}
     entries = sorted(list(seq.frames) + [(frame_of(seq, n), n) for group in seq.duplicates
                                          for n in group if n not in listed])
-    results = list(fixity.digest_files(
-        (folder / name for _, name in entries), algorithms, inspect=inspect, workers=workers,
-        on_progress=on_progress, names=[name for _, name in entries]))
+    others = sorted(discovery.others + [n for s in discovery.sequences if s is not seq
+                                        for n in s.all_names()])
+    return Plan(folder=folder, pattern=seq.pattern, prefix=seq.prefix, suffix=seq.suffix,
+                entries=entries, count=seq.count, first=seq.first, last=seq.last,
+                missing=seq.missing, duplicates=seq.duplicates, others=others)
 
+
+@dataclass
+class FrameRecord:
+    """One file's outcome as plain data (it is what a chunk job stores)."""
+
+    frame: int
+    name: str
+    size: int
+    digests: dict[str, str]
+    errors: list[str]
+    warnings: list[str]
+    facts: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FrameRecord:
+        return cls(**d)
+
+
+def read_frames(plan: Plan, entries: list[tuple[int, str]] | None = None, *,
+                algorithms: tuple[str, ...] = ("sha256",), workers: int | None = None,
+                on_progress: Callable[[int, int], None] | None = None) -> list[FrameRecord]:
+    """Read, check and digest `entries` (default: all of the plan's), once each, in order."""
+    from dataclasses import asdict
+
+    entries = plan.entries if entries is None else entries
+    inspector = INSPECTORS[plan.suffix.lower()]
+    records = []
+    results = fixity.digest_files(
+        (plan.folder / name for _, name in entries), algorithms, inspect=inspector,
+        workers=workers, on_progress=on_progress, names=[name for _, name in entries])
+    for (frame, name), result in zip(entries, results, strict=True):
+        if result.error:
+            records.append(FrameRecord(frame, name, 0, {}, [_strip_name(result.error, name)],
+                                       [], None))
+            continue
+        outcome: FrameOutcome = result.extra
+        records.append(FrameRecord(
+            frame, name, result.size, result.digests,
+            [_strip_name(e, name) for e in outcome.errors],
+            [_strip_name(w, name) for w in outcome.warnings],
+            asdict(outcome.facts) if outcome.facts is not None else None))
+    return records
+
+
+def summarise(plan: Plan, records: list[FrameRecord], *, algorithms: tuple[str, ...] = ("sha256",),
+              manifest_dir: Path | None = None, bag_info: dict[str, str] | None = None,
+              seconds: float = 0.0) -> InspectReport:
+    """Turn per-frame records into the report; write the manifest when `manifest_dir` is given.
+
+    Frames whose size, bit depth or channel count differ from the sequence's most common ones
+    are bad frames; header facts are the first frame's when it is good.
+    """
     bad: list[dict[str, Any]] = []
     warned: dict[str, list[tuple[int, str]]] = defaultdict(list)
     good: list[tuple[int, str, FrameFacts]] = []
-    for (frame, name), result in zip(entries, results, strict=True):
-        if result.error:
-            bad.append({"frame": frame, "file": name, "error": _strip_name(result.error, name)})
-            continue
-        outcome: FrameOutcome = result.extra
-        for w in outcome.warnings:
-            warned[_strip_name(w, name)].append((frame, name))
-        if outcome.errors:
-            bad.append({"frame": frame, "file": name,
-                        "error": "; ".join(_strip_name(e, name) for e in outcome.errors)})
+    for r in records:
+        for w in r.warnings:
+            warned[w].append((r.frame, r.name))
+        if r.errors or r.facts is None:
+            bad.append({"frame": r.frame, "file": r.name, "error": "; ".join(r.errors)})
         else:
-            good.append((frame, name, outcome.facts))
+            good.append((r.frame, r.name, FrameFacts(**r.facts)))
 
     facts = None
     if good:
@@ -237,36 +305,49 @@ def inspect_sequence(folder: Path, pattern: str | None = None, *,
                 bad.append({"frame": frame, "file": name,
                             "error": f"{f.describe()}, unlike the rest of the sequence "
                                      f"({reference.describe()})"})
-        first_good = next(f for _, _, f in good if f.shape() == common)
-        facts = first_good
         # timecode and keycode are the first frame's (the first frame of the sequence, if good)
-        first_frame = good[0][2]
-        if first_frame.shape() == common:
-            facts = first_frame
+        facts = good[0][2] if good[0][2].shape() == common else reference
     bad.sort(key=lambda b: (b["frame"], b["file"]))
 
     manifest = None
-    if manifest_dir is not None and results:
+    readable = [r for r in records if r.digests]
+    if manifest_dir is not None and readable:
         info = {
             "Bagging-Software": "Reelkeeper restoration.inspect",
-            "Sequence-Pattern": seq.pattern,
-            "Frame-Count": str(seq.count), "First-Frame": str(seq.first),
-            "Last-Frame": str(seq.last),
-            "Missing-Frames": str(len(seq.missing)),
+            "Sequence-Pattern": plan.pattern,
+            "Frame-Count": str(plan.count), "First-Frame": str(plan.first),
+            "Last-Frame": str(plan.last), "Missing-Frames": str(len(plan.missing)),
+            "Bad-Frames": str(len(bad)),
             **({"Image-Size": f"{facts.width}x{facts.height}", "Bit-Depth": str(facts.bit_depth)}
                if facts else {}),
             **(bag_info or {}),
         }
-        manifest = fixity.write_manifest(manifest_dir, results, algorithm=algorithms[0],
-                                         bag_info=info)
+        manifest = fixity.write_manifest(
+            manifest_dir, [fixity.FileResult(r.name, r.size, r.digests) for r in readable],
+            algorithm=algorithms[0], bag_info=info)
 
-    report = InspectReport(
-        folder=folder, pattern=seq.pattern, frames=seq.count, first=seq.first, last=seq.last,
-        missing=seq.missing, duplicates=seq.duplicates, bad_frames=bad,
-        warnings=_summarise(warned), facts=facts, bytes=sum(r.size for r in results),
-        manifest=manifest, algorithms=list(algorithms), others=discovery.others,
-        seconds=time.perf_counter() - started)
-    return report
+    return InspectReport(
+        folder=plan.folder, pattern=plan.pattern, frames=plan.count, first=plan.first,
+        last=plan.last, missing=plan.missing, duplicates=plan.duplicates, bad_frames=bad,
+        warnings=_summarise(warned), facts=facts, bytes=sum(r.size for r in records),
+        manifest=manifest, algorithms=list(algorithms), others=plan.others, seconds=seconds,
+        keycode_last=good[-1][2].keycode if good else None)
+
+
+def inspect_sequence(folder: Path, pattern: str | None = None, *,
+                     manifest_dir: Path | None = None, algorithms: tuple[str, ...] = ("sha256",),
+                     workers: int | None = None,
+                     on_progress: Callable[[int, int], None] | None = None,
+                     bag_info: dict[str, str] | None = None) -> InspectReport:
+    """Find the sequence in `folder`, read and check every frame once, and digest it.
+
+    Raises UnusableSequence when there is nothing to import. The source files are only read.
+    """
+    started = time.perf_counter()
+    plan = plan_sequence(folder, pattern)
+    records = read_frames(plan, algorithms=algorithms, workers=workers, on_progress=on_progress)
+    return summarise(plan, records, algorithms=algorithms, manifest_dir=manifest_dir,
+                     bag_info=bag_info, seconds=time.perf_counter() - started)
 
 
 def frame_of(seq: Sequence, name: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -71,10 +72,26 @@ INSPECTION = {"shrinkage_pct": Decimal("0.80"), "vinegar_level": 1, "mould": "no
               "repairs": "", "notes": "ok"}
 
 
+def tiny_scan() -> Path:
+    """A two-frame DPX sequence under the first ingest root (written once per test)."""
+    from fixtures.frames import write_sequence
+
+    folder = Path(settings.INGEST_ROOTS[0]) / "tiny"
+    if not folder.exists():
+        write_sequence(folder, [1, 2], width=16, height=8)
+    return folder
+
+
 def do_work(run: StageRun, people) -> StageRun:
     worker = people[WORKER[run.stage]]
     if run.stage == Stage.INSPECTION:
         t.save_inspection(run, INSPECTION, by=worker)
+    elif run.stage == Stage.SCAN:
+        from workflow.runner import inline_jobs
+
+        t.save_scan_settings(run, {"scanner": "test scanner", "resolution": "2K"}, by=worker)
+        with inline_jobs():
+            t.start_scan_import(run, tiny_scan(), by=worker)
     else:
         t.save_notes(run, f"{run.stage} done", by=worker)
     run.refresh_from_db()
@@ -101,6 +118,17 @@ def reel(db):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _own_storage(settings, tmp_path_factory):
+    """Each test writes under its own storage and ingest roots, never a shared folder."""
+    base = tmp_path_factory.mktemp("roots")
+    settings.STORAGE_ROOT = base / "storage"
+    settings.MEDIA_ROOT = settings.STORAGE_ROOT / "media"
+    ingest = base / "ingest"
+    ingest.mkdir()
+    settings.INGEST_ROOTS = [ingest.resolve()]
 
 
 @pytest.fixture(autouse=True)

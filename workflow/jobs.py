@@ -36,3 +36,68 @@ def always_fails_job(job_id: int) -> None:
     begin_job(job_id, worker=worker_name())
     report_progress(job_id, 1, 3, "about to fail")
     raise RuntimeError(f"job {job_id} failed on purpose: {settings.JOBS_BACKEND} runner")
+
+
+def _plan_of(sequence):
+    import json
+
+    from restoration.inspect import Plan
+
+    return Plan.from_json(json.loads((Path(sequence.storage_dir) / "plan.json").read_text()))
+
+
+def ingest_chunk_job(job_id: int) -> None:
+    """Read, check and digest one range of a scan's frames; the result is written whole or not
+    at all, and a range already done is not read again (so the job may run twice)."""
+    import json
+
+    from archive.models import Sequence
+    from restoration.fixity import write_atomic
+    from restoration.inspect import read_frames
+    from workflow.transitions import chunk_path
+
+    job = begin_job(job_id, worker=worker_name())
+    sequence = Sequence.objects.get(pk=job.args["sequence"])
+    start, stop = job.args["start"], job.args["stop"]
+    out = chunk_path(Path(sequence.storage_dir), start, stop)
+    if out.exists():
+        finish_job(job_id, message=f"frames {start + 1}-{stop} were already read")
+        return
+    plan = _plan_of(sequence)
+    records = read_frames(plan, plan.entries[start:stop], workers=settings.INGEST_THREADS,
+                          on_progress=_progress(job_id))
+    write_atomic(out, json.dumps([r.to_json() for r in records]).encode())
+    bad = sum(1 for r in records if r.errors)
+    finish_job(job_id, message=f"{len(records)} files read" + (f", {bad} bad" if bad else ""))
+
+
+def ingest_finish_job(job_id: int) -> None:
+    """Gather the chunks in frame order into the manifest and bag-info, and record the facts."""
+    import json
+
+    from archive.models import Sequence
+    from restoration.inspect import FrameRecord, summarise
+    from workflow.transitions import chunk_path, finish_scan_import
+
+    job = begin_job(job_id, worker=worker_name())
+    sequence = Sequence.objects.select_related("reel").get(pk=job.args["sequence"])
+    storage = Path(sequence.storage_dir)
+    plan = _plan_of(sequence)
+    records = []
+    for start, stop in job.args["chunks"]:
+        path = chunk_path(storage, start, stop)
+        if not path.exists():
+            raise RuntimeError(f"files {start + 1}-{stop} of {plan.pattern} were not read "
+                               f"({path.name} missing): resume the import")
+        records.extend(FrameRecord.from_json(d) for d in json.loads(path.read_text()))
+    if [(r.frame, r.name) for r in records] != [tuple(e) for e in plan.entries]:
+        raise RuntimeError(f"{plan.pattern}: the chunk results do not add up to the planned "
+                           "frames: resume the import")
+    report = summarise(plan, records, manifest_dir=storage, bag_info={
+        "External-Identifier": sequence.reel.accession,
+        "Source-Folder": sequence.root_path,
+        "Sequence-Version": f"raw_scan-v{sequence.version}",
+    })
+    finish_scan_import(sequence.pk, report, by=job.created_by)
+    finish_job(job_id, message=f"{report.frames} frames; manifest "
+                               f"{report.manifest.digest[:12] if report.manifest else 'none'}")

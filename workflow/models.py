@@ -372,3 +372,34 @@ class InspectionPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.original_name or self.sha256[:12]
+
+
+class ScanRecord(models.Model):
+    """The scan stage's work: scanner settings and the imported sequence."""
+
+    class Gate(models.TextChoices):
+        DRY = "dry", "dry gate"
+        WET = "wet", "wet gate"
+
+    run = models.OneToOneField(StageRun, on_delete=models.PROTECT, related_name="scan")
+    scanner = models.CharField(max_length=200, blank=True)
+    resolution = models.CharField(max_length=50, blank=True, help_text="e.g. 2K, 4K, 6.5K")
+    gate = models.CharField(max_length=4, choices=Gate.choices, default=Gate.DRY)
+    light_source = models.CharField(max_length=100, blank=True)
+    settings_notes = models.TextField("other settings", blank=True)
+    sequence = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    WORK_FIELDS = ("scanner", "resolution", "gate", "light_source", "settings_notes")
+
+    def __str__(self) -> str:
+        return f"scan record of {self.run}"
+
+    def work(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {name: getattr(self, name) for name in self.WORK_FIELDS}
+        seq = self.sequence
+        facts["sequence"] = None if seq is None else {
+            "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
+            "manifest_digest": seq.manifest_digest, "state": seq.state}
+        return facts

@@ -14,7 +14,9 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 # kind -> (queue, timeout in seconds). The function is workflow.jobs.<kind>_job.
 JOB_KINDS: dict[str, tuple[str, int]] = {
     "thumbnail_photo": ("default", 300),
+    "ingest_chunk": ("ingest", 4 * 3600),
+    "ingest_finish": ("ingest", 4 * 3600),
     "always_fails": ("default", 60),  # proves the failure path end to end (tests, `demo`)
 }
 
@@ -36,33 +40,96 @@ def job_function_path(kind: str) -> str:
     return f"workflow.jobs.{kind}_job"
 
 
+def _create(kind: str, *, reel: Any = None, run: Any = None, by: Any = None,
+            args: dict[str, Any] | None = None) -> Job:
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}")
+    return Job.objects.create(
+        kind=kind, queue=JOB_KINDS[kind][0], reel=reel, run=run, created_by=by,
+        args=args or {}, rq_id=f"reelkeeper-{kind}-{uuid.uuid4().hex}",
+    )
+
+
+_inline = threading.local()
+
+
+@contextmanager
+def inline_jobs() -> Iterator[None]:
+    """Run jobs right away in this thread instead of handing them to a runner.
+
+    For the `demo` command and tests, which need a job's result before their next step. The
+    jobs run inside the caller's transaction, as the same person, with the same functions.
+    """
+    previous = getattr(_inline, "on", False)
+    _inline.on = True
+    try:
+        yield
+    finally:
+        _inline.on = previous
+
+
+def run_now(job_id: int) -> None:
+    from workflow.transitions import fail_job
+
+    kind = Job.objects.values_list("kind", flat=True).get(pk=job_id)
+    try:
+        import_string(job_function_path(kind))(job_id)
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        fail_job(job_id, error=error_text(type(exc), exc))
+
+
+def _dispatch(job: Job, after: list[Job] | None = None) -> None:
+    """Hand a created job to the configured runner once the transaction commits."""
+    if getattr(_inline, "on", False):
+        if Job.objects.get(pk=job.pk).state == "queued":  # not failed with one of its parts
+            run_now(job.pk)
+        return
+    if settings.JOBS_BACKEND == "rq":
+        _enqueue_rq(job, JOB_KINDS[job.kind][1], after)
+    else:
+        transaction.on_commit(lambda: submit_in_process(job.pk))
+
+
 def enqueue(kind: str, *, reel: Any = None, run: Any = None, by: Any = None,
             args: dict[str, Any] | None = None) -> Job:
     """Create the Job row and hand the job to the configured runner once the transaction commits."""
-    if kind not in JOB_KINDS:
-        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}")
-    queue, timeout = JOB_KINDS[kind]
-    job = Job.objects.create(
-        kind=kind, queue=queue, reel=reel, run=run, created_by=by, args=args or {},
-        rq_id=f"reelkeeper-{kind}-{uuid.uuid4().hex}",
-    )
-    if settings.JOBS_BACKEND == "rq":
-        _enqueue_rq(job, timeout)
-    else:
-        transaction.on_commit(lambda: submit_in_process(job.pk))
+    job = _create(kind, reel=reel, run=run, by=by, args=args)
+    _dispatch(job)
     return job
 
 
-def _enqueue_rq(job: Job, timeout: int) -> None:
+def enqueue_group(kind: str, items: list[dict[str, Any]], *, then: str,
+                  then_args: dict[str, Any], reel: Any = None, run: Any = None,
+                  by: Any = None) -> tuple[list[Job], Job]:
+    """Many `kind` jobs (one per item), then one `then` job that runs when all have succeeded.
+
+    Each part records the final job as `args["then"]`, so a failed part fails the final job
+    too (see transitions.fail_job) instead of leaving it waiting for ever.
+    """
+    final = _create(then, reel=reel, run=run, by=by, args=then_args)
+    parts = [_create(kind, reel=reel, run=run, by=by, args={**item, "then": final.pk})
+             for item in items]
+    final.args = {**then_args, "after": [p.pk for p in parts]}
+    final.save(update_fields=["args"])
+    for part in parts:
+        _dispatch(part)
+    _dispatch(final, after=parts)
+    return parts, final
+
+
+def _enqueue_rq(job: Job, timeout: int, after: list[Job] | None = None) -> None:
     import django_rq
     from rq import Callback
 
     queue = django_rq.get_queue(job.queue)
-    # django-rq (COMMIT_MODE on_db_commit) sends this only after the transaction commits.
+    # django-rq (COMMIT_MODE on_db_commit) sends this only after the transaction commits; the
+    # parts are sent before the final job, so the ids it depends on exist in Redis.
     queue.enqueue(
         job_function_path(job.kind), job.pk, job_id=job.rq_id, job_timeout=timeout,
         on_failure=Callback("workflow.runner.record_rq_failure"),
         result_ttl=86400, failure_ttl=7 * 86400,
+        depends_on=[p.rq_id for p in after] if after else None,
     )
 
 
@@ -107,12 +174,34 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
+_futures: dict[int, Future[None]] = {}
+
+
 def submit_in_process(job_id: int) -> Future[None]:
     future = _pool().submit(run_in_process, job_id)
     with _lock:
         _pending.add(future)
-    future.add_done_callback(lambda f: _pending.discard(f))
+        _futures[job_id] = future
+
+    def forget(f: Future[None]) -> None:
+        with _lock:
+            _pending.discard(f)
+
+    future.add_done_callback(forget)
     return future
+
+
+def _wait_for(job_ids: list[int]) -> None:
+    """The in-process runner's job dependencies: parts were submitted first, so they are
+    ahead in the pool's queue and waiting here cannot deadlock."""
+    from concurrent.futures import wait
+
+    with _lock:
+        futures = [_futures[j] for j in job_ids if j in _futures]
+    wait(futures)
+    with _lock:
+        for j in job_ids:
+            _futures.pop(j, None)
 
 
 def run_in_process(job_id: int) -> None:
@@ -120,7 +209,13 @@ def run_in_process(job_id: int) -> None:
 
     close_old_connections()
     try:
-        kind = Job.objects.values_list("kind", flat=True).get(pk=job_id)
+        kind, args, state = Job.objects.values_list("kind", "args", "state").get(pk=job_id)
+        if args.get("after"):
+            _wait_for(args["after"])
+            if Job.objects.get(pk=job_id).state != "queued":  # failed with one of its parts
+                return
+        elif state != "queued":
+            return
         import_string(job_function_path(kind))(job_id)
     except Exception as exc:
         log.exception("job %s failed", job_id)

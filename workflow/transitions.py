@@ -7,6 +7,8 @@ change. Views, commands and jobs call these; nothing else writes workflow state.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -176,7 +178,27 @@ def _work(run: StageRun) -> dict[str, Any]:
     if run.stage == Stage.INSPECTION:
         inspection = Inspection.objects.filter(run=run).first()
         work["inspection"] = inspection.work() if inspection else None
+    if run.stage == Stage.SCAN:
+        from workflow.models import ScanRecord
+
+        record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
+        work["scan"] = record.work() if record else None
     return work
+
+
+def _check_scan_ready(run: StageRun) -> None:
+    """A scan is signed off only with a finished import: the sign-off binds its manifest."""
+    from archive.models import SequenceState
+    from workflow.models import ScanRecord
+
+    record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
+    seq = record.sequence if record else None
+    if seq is None:
+        raise TransitionRefused("import the scan before signing it off")
+    if seq.state == SequenceState.IMPORTING:
+        raise TransitionRefused(f"the import of {seq.pattern} is still running")
+    if seq.state == SequenceState.FAILED or not seq.manifest_digest:
+        raise TransitionRefused(f"the import of {seq.pattern} failed: resume it or import again")
 
 
 def current_digest(run: StageRun) -> str:
@@ -215,6 +237,8 @@ def sign_off(run: StageRun, *, by: AbstractBaseUser, comment: str = "") -> Stage
                                 + (" (record the work first)" if run.status == Status.OPEN else ""))
     if run.stage == Stage.INSPECTION and not Inspection.objects.filter(run=run).exists():
         raise TransitionRefused("record the inspection before signing it off")
+    if run.stage == Stage.SCAN:
+        _check_scan_ready(run)
     digest = digest_of(_work(run))
     now = timezone.now()
     _move(run, Status.IN_PROGRESS, Status.SIGNED_OFF, signed_off_at=now, signed_off_by=by,
@@ -329,11 +353,22 @@ def finish_job(job_id: int, *, message: str = "") -> Job:
 
 @transaction.atomic
 def fail_job(job_id: int, *, error: str) -> Job:
+    """Record a job's failure; a job waiting for this one (args["then"]) fails with it, and a
+    failed import leaves its sequence marked failed, ready to be resumed."""
     job = Job.objects.select_related("run").get(pk=job_id)
-    moved = Job.objects.filter(pk=job_id).exclude(state=JobState.FAILED).update(
+    moved = Job.objects.filter(pk=job_id).exclude(state__in=(JobState.FAILED, JobState.DONE)
+                                                   ).update(
         state=JobState.FAILED, ended_at=timezone.now(), error=error)
     if moved == 1:
         _job_event(job, "job_failed", reason=error[:2000])
+        then = job.args.get("then")
+        if then:
+            fail_job(then, error=f"not run: {job.kind} job {job.pk} failed: {error}"[:4000])
+        if job.kind in ("ingest_chunk", "ingest_finish") and "sequence" in job.args:
+            from archive.models import Sequence, SequenceState
+
+            Sequence.objects.filter(pk=job.args["sequence"], state=SequenceState.IMPORTING
+                                    ).update(state=SequenceState.FAILED, error=error[:4000])
     job.refresh_from_db()
     return job
 
@@ -355,3 +390,234 @@ def allowed_verbs(run: StageRun, user: Any) -> set[str]:
     if run.can_be_returned_by(user):
         verbs.add("return")
     return verbs
+
+
+# Scan import ------------------------------------------------------------------------------
+
+def resolve_ingest_folder(path: str | Path) -> Path:
+    """The real folder `path` names, which must lie under one of INGEST_ROOTS.
+
+    Symbolic links and `..` are resolved first, so neither leads outside the roots.
+    """
+    from django.conf import settings
+
+    roots = [Path(r) for r in settings.INGEST_ROOTS]
+    if not roots:
+        raise TransitionRefused("no INGEST_ROOTS are configured: scans are imported only from "
+                                "folders under them")
+    try:
+        real = Path(path).resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        raise TransitionRefused(f"{path}: no such folder") from None
+    if not any(real == root or real.is_relative_to(root) for root in roots):
+        raise TransitionRefused(f"{path}: outside the ingest roots "
+                                f"({', '.join(str(r) for r in roots)})")
+    if not real.is_dir():
+        raise TransitionRefused(f"{path}: not a folder")
+    return real
+
+
+def _check_links(folder: Path, names: list[str]) -> None:
+    """A frame that is a symbolic link must not lead outside the ingest roots either."""
+    from django.conf import settings
+
+    roots = [Path(r) for r in settings.INGEST_ROOTS]
+    wanted = set(names)
+    with os.scandir(folder) as it:
+        for entry in it:
+            if entry.name in wanted and entry.is_symlink():
+                target = Path(entry.path).resolve()
+                if not any(target.is_relative_to(root) for root in roots):
+                    raise TransitionRefused(f"{entry.name}: a link to {target}, outside the "
+                                            "ingest roots")
+
+
+@transaction.atomic
+def save_scan_settings(run: StageRun, values: dict[str, Any], *, by: AbstractBaseUser):
+    """Record the scanner settings (the first save starts the stage)."""
+    from workflow.models import ScanRecord
+
+    reel, run = _fresh_run(run)
+    if run.stage != Stage.SCAN:
+        raise TransitionRefused(f"{run} is not a scan")
+    _require_role(run, by, "record")
+    _ensure_started(reel, run, by)
+    record, _ = ScanRecord.objects.get_or_create(run=run)
+    before = record.work()
+    for name in ScanRecord.WORK_FIELDS:
+        if name in values:
+            setattr(record, name, values[name])
+    record.full_clean()
+    record.save()
+    changed = _changes(before, record.work())
+    if changed:
+        _event(reel, run, "edited", by, from_state=run.status, to_state=run.status,
+               digest=digest_of(_work(run)), data={"changed": changed})
+    return record
+
+
+def _chunks(total: int, size: int) -> list[list[int]]:
+    size = max(1, size)
+    return [[start, min(start + size, total)] for start in range(0, total, size)]
+
+
+def start_scan_import(run: StageRun, folder: str | Path, pattern: str | None = None, *,
+                      by: AbstractBaseUser):
+    """Begin importing the sequence in `folder` into a new raw-scan Sequence of the reel.
+
+    Refuses (TransitionRefused, nothing written) for the wrong role or stage, a folder outside
+    the ingest roots, or an import already running; raises restoration's UnusableSequence when
+    the folder holds no sequence, or several and `pattern` picks none.
+    """
+    import json
+
+    from django.conf import settings
+
+    from archive.models import Sequence, SequenceKind, SequenceState
+    from restoration.fixity import write_atomic
+    from restoration.inspect import plan_sequence
+    from workflow.models import ScanRecord
+    from workflow.runner import enqueue_group
+
+    run = StageRun.objects.select_related("reel").get(pk=run.pk)
+    if run.stage != Stage.SCAN:
+        raise TransitionRefused(f"{run.reel.accession}: scans are imported at the scan stage, "
+                                f"and its current stage is {run.reel.current_stage}")
+    _require_role(run, by, "import a scan for")
+    if not run.is_editable:
+        raise TransitionRefused(f"the scan of {run.reel.accession} is locked: {_describe(run)}")
+    real = resolve_ingest_folder(folder)
+    plan = plan_sequence(real, pattern)  # reads the folder listing only
+    _check_links(real, [name for _, name in plan.entries])
+    with transaction.atomic():
+        reel, run = _fresh_run(run)
+        if not run.is_editable:
+            raise TransitionRefused(f"the scan of {reel.accession} is locked: {_describe(run)}")
+        if Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN,
+                                   state=SequenceState.IMPORTING).exists():
+            raise TransitionRefused(f"an import for {reel.accession} is already running")
+        _ensure_started(reel, run, by)
+        version = Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN).count() + 1
+        storage = Path(settings.STORAGE_ROOT) / reel.accession / f"raw_scan-v{version}"
+        if storage.exists() and any(storage.iterdir()):
+            raise TransitionRefused(f"{storage} already holds files that this database does "
+                                    "not know: move them away before importing")
+        sequence = Sequence.objects.create(
+            reel=reel, kind=SequenceKind.RAW_SCAN, version=version, root_path=str(real),
+            pattern=plan.pattern, storage_dir=str(storage), frame_count=plan.count,
+            first_frame=plan.first, last_frame=plan.last, missing_count=len(plan.missing),
+            missing=plan.missing, duplicates=plan.duplicates)
+        write_atomic(storage / "plan.json", json.dumps(plan.to_json()).encode())
+        record, _ = ScanRecord.objects.get_or_create(run=run)
+        ScanRecord.objects.filter(pk=record.pk).update(sequence=sequence)
+        chunks = _chunks(len(plan.entries), settings.INGEST_CHUNK_FRAMES)
+        _event(reel, run, "import_started", by, from_state=run.status, to_state=run.status,
+               data={"sequence": sequence.pk, "folder": str(real), "pattern": plan.pattern,
+                     "frames": plan.count, "chunks": len(chunks)})
+        enqueue_group("ingest_chunk",
+                      [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in chunks],
+                      then="ingest_finish", then_args={"sequence": sequence.pk, "chunks": chunks},
+                      reel=reel, run=run, by=by)
+    return sequence
+
+
+def resume_scan_import(sequence: Any, *, by: AbstractBaseUser):
+    """Run again the chunks of an interrupted or failed import that left no result, then finish.
+
+    Chunk results are written whole or not at all, so a worker killed half-way leaves nothing
+    behind that could be counted twice.
+    """
+    import json
+
+    from django.conf import settings
+
+    from archive.models import Sequence, SequenceState
+    from workflow.models import ScanRecord
+    from workflow.runner import enqueue_group
+
+    with transaction.atomic():
+        reel = _lock_reel(sequence.reel_id)
+        sequence = Sequence.objects.get(pk=sequence.pk)
+        record = ScanRecord.objects.select_related("run").filter(sequence=sequence).first()
+        if record is None:
+            raise TransitionRefused(f"{sequence} was not imported at a scan stage")
+        run = record.run
+        _require_role(run, by, "resume the import of")
+        if sequence.state not in (SequenceState.IMPORTING, SequenceState.FAILED):
+            raise TransitionRefused(f"{sequence} is already imported")
+        if not run.is_editable:
+            raise TransitionRefused(f"the scan of {reel.accession} is locked: {_describe(run)}")
+        # Jobs of the earlier attempt that never ended (a killed worker) are closed first.
+        for job in Job.objects.filter(run=run, kind__in=("ingest_chunk", "ingest_finish"),
+                                      state__in=(JobState.QUEUED, JobState.RUNNING)):
+            Job.objects.filter(pk=job.pk).update(
+                state=JobState.FAILED, ended_at=timezone.now(),
+                error="abandoned: the import was resumed")
+        storage = Path(sequence.storage_dir)
+        plan_total = len(json.loads((storage / "plan.json").read_text())["entries"])
+        chunks = _chunks(plan_total, settings.INGEST_CHUNK_FRAMES)
+        finish_chunks = next((j.args["chunks"] for j in Job.objects.filter(
+            run=run, kind="ingest_finish", args__sequence=sequence.pk).order_by("pk")), chunks)
+        todo = [c for c in finish_chunks if not chunk_path(storage, *c).exists()]
+        Sequence.objects.filter(pk=sequence.pk).update(state=SequenceState.IMPORTING, error="")
+        _event(reel, run, "import_resumed", by, from_state=run.status, to_state=run.status,
+               data={"sequence": sequence.pk, "chunks_to_run": len(todo),
+                     "chunks": len(finish_chunks)})
+        enqueue_group("ingest_chunk",
+                      [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in todo],
+                      then="ingest_finish",
+                      then_args={"sequence": sequence.pk, "chunks": finish_chunks},
+                      reel=reel, run=run, by=by)
+    return sequence
+
+
+def chunk_path(storage: Path, start: int, stop: int) -> Path:
+    return storage / "chunks" / f"{start:09d}-{stop:09d}.json"
+
+
+@transaction.atomic
+def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
+    """Record what the import found; a newer raw scan supersedes the reel's earlier ones."""
+    from archive.models import Sequence, SequenceKind, SequenceState
+
+    sequence = Sequence.objects.get(pk=sequence_id)
+    reel = _lock_reel(sequence.reel_id)
+    f = report.facts
+    if f is None:
+        state = SequenceState.FAILED
+    elif report.bad_frames or report.missing or report.duplicates:
+        state = SequenceState.PROBLEMS
+    else:
+        state = SequenceState.VALID
+    now = timezone.now()
+    manifest = report.manifest
+    Sequence.objects.filter(pk=sequence.pk).update(
+        state=state, frame_count=report.frames, first_frame=report.first,
+        last_frame=report.last, missing=report.missing, missing_count=len(report.missing),
+        duplicates=report.duplicates, bad_frames=report.bad_frames, warnings=report.warnings,
+        width=f.width if f else None, height=f.height if f else None,
+        bit_depth=f.bit_depth if f else None, channels=f.channels if f else None,
+        descriptor=f.descriptor if f else None, transfer=f.transfer if f else None,
+        colorimetric=f.colorimetric if f else None, fps=f.fps if f else None,
+        start_timecode=(f.timecode or "") if f else "",
+        keycode_first=f.keycode if f else None, keycode_last=report.keycode_last,
+        scanner=(f.scanner or "") if f else "", creator=(f.creator or "") if f else "",
+        bytes=report.bytes, manifest_path=str(manifest.path) if manifest else "",
+        manifest_algorithm=manifest.algorithm if manifest else "",
+        manifest_digest=manifest.digest if manifest else "",
+        error="" if f else "no frame of the sequence could be read",
+        imported_at=now)
+    if state != SequenceState.FAILED:
+        Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN, superseded_at=None,
+                                pk__lt=sequence.pk).update(superseded_at=now,
+                                                           superseded_by=sequence)
+    from workflow.models import ScanRecord
+
+    record = ScanRecord.objects.select_related("run").filter(sequence_id=sequence.pk).first()
+    run = record.run if record else None
+    _event(reel, run, "scan_imported" if f else "import_failed", by,
+           digest=manifest.digest if manifest else "",
+           data={"sequence": sequence.pk, "state": state, "frames": report.frames,
+                 "missing": len(report.missing), "bad_frames": len(report.bad_frames),
+                 "duplicates": len(report.duplicates)})
+    return Sequence.objects.get(pk=sequence.pk)

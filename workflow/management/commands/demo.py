@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from workflow import transitions as t
 from workflow.models import Stage, StageRun
 from workflow.photos import store_photo
 from workflow.roles import Role
-from workflow.runner import wait_in_process
+from workflow.runner import inline_jobs, wait_in_process
 
 PEOPLE = {
     "technician": [Role.TECHNICIAN],
@@ -139,6 +140,12 @@ class Command(BaseCommand):
                 return
 
     def _work(self, run: StageRun, worker, accession: str) -> None:
+        if run.stage == Stage.SCAN:
+            t.save_scan_settings(run, {"scanner": "demo scanner", "resolution": "2K",
+                                       "gate": "wet", "light_source": "LED"}, by=worker)
+            with inline_jobs():
+                t.start_scan_import(run, _demo_scan(accession), by=worker)
+            return
         if run.stage == Stage.INSPECTION:
             t.save_inspection(run, {
                 "shrinkage_pct": Decimal("0.65"), "vinegar_level": 1, "mould": "none",
@@ -166,3 +173,32 @@ def _test_card(label: str) -> SimpleUploadedFile:
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=90)
     return SimpleUploadedFile(f"{label}-can.jpg", buf.getvalue(), content_type="image/jpeg")
+
+
+def _demo_scan(accession: str, frames: int = 12) -> Path:
+    """A small 10-bit DPX sequence (a soft gradient with a moving bar) under the first ingest
+    root, written once per reel, for the demo's scan imports."""
+    import numpy as np
+    import OpenImageIO as oiio
+
+    folder = Path(settings.INGEST_ROOTS[0]) / "demo-scans" / accession
+    if folder.exists():
+        return folder
+    folder.mkdir(parents=True)
+    h, w = 120, 160
+    y, x = np.mgrid[0:h, 0:w]
+    for i in range(frames):
+        codes = (200 + 500 * x / w + 100 * y / h)[..., None].repeat(3, axis=2)
+        codes[:, (i * 13) % w: (i * 13) % w + 6] = 900
+        codes = np.clip(codes, 0, 1023).astype(np.uint32)
+        pixels = ((codes << 6) | (codes >> 4)).astype(np.uint16)
+        path = folder / f"{accession}.{86400 + i:07d}.dpx"
+        spec = oiio.ImageSpec(w, h, 3, "uint16")
+        spec.attribute("oiio:BitsPerSample", 10)
+        spec.attribute("dpx:FrameRate", 24.0)
+        spec.attribute("dpx:Transfer", "Printing density")
+        out = oiio.ImageOutput.create(str(path))
+        out.open(str(path), spec)
+        out.write_image(pixels)
+        out.close()
+    return folder
