@@ -212,6 +212,8 @@ class Sequence(models.Model):
     manifest_algorithm = models.CharField(max_length=20, blank=True)
     manifest_digest = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    proxies = models.JSONField(default=dict, blank=True,
+                               help_text="thumbnails and contact sheets under storage_dir")
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)

@@ -112,6 +112,9 @@ MEDIA_ROOT = STORAGE_ROOT / "media"
 # Scan import: frames per chunk job (several workers share one reel) and reading threads per job.
 INGEST_CHUNK_FRAMES = env_int("INGEST_CHUNK_FRAMES", 500)
 INGEST_THREADS = env_int("INGEST_THREADS", 2)
+# Proxies of an imported scan: a thumbnail of every Nth frame, a contact sheet per block.
+PROXY_EVERY = env_int("PROXY_EVERY", 24)
+PROXY_SHEET_FRAMES = env_int("PROXY_SHEET_FRAMES", 1440)
 MEDIA_URL = "/media/"  # never served directly: photos go through a view that checks the role
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 40 * 1024 * 1024)
@@ -137,6 +140,32 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        # A 4xx answer (refused, not found) is the asker's business: one line, no traceback.
+        # A 5xx keeps its traceback.
+        "no_4xx_traceback": {
+            "()": lambda: lambda record: (
+                getattr(record, "status_code", 500) >= 500
+                or setattr(record, "exc_info", None) or setattr(record, "exc_text", None) or True
+            ),
+        },
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter",
+                          "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_4xx_traceback"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's default gives "django" a console handler of its own, and its records reach the
+    # root's too: every line twice. Here "django" writes through the one console handler.
+    # Naming "django" resets its children, so runserver's request lines ("django.server") are
+    # set up again as Django's default has them.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"),
+                   "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -617,6 +617,13 @@ def _padding_problem(buf: bytes | memoryview, offset: int, element: ImageElement
         if offset + total > len(buf):
             return None
         words = np.frombuffer(buf, dtype=dtype, count=total // word_bytes, offset=offset)
+    # Fast path for the usual, clean frame: OR every word together in native byte order (no
+    # byte swapping, no temporary array) and look at the padding bits of the result once.
+    native = words.view(dtype.newbyteorder("="))
+    swapped_mask = mask if dtype.isnative else int(
+        np.array(mask, dtype=native.dtype).byteswap())
+    if not int(np.bitwise_or.reduce(native, axis=None)) & swapped_mask:
+        return None
     bad = int(np.count_nonzero(words & dtype.type(mask)))
     if not bad:
         return None

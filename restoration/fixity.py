@@ -27,6 +27,7 @@ MANIFEST_ALGORITHMS = ("sha256", "sha512", "sha1", "md5")
 FAST_ALGORITHMS = ("xxh3_128",)
 STREAM_ABOVE = 512 * 2**20  # larger files are hashed in chunks and not handed on whole
 CHUNK = 8 * 2**20
+HASH_SLICE = 2 * 2**20  # read and hash in slices that stay in cache
 
 
 class FixityError(OSError):
@@ -89,15 +90,16 @@ def digest_file(path: Path, algorithms: Sequence[str],
                 view = _thread_buffer(size)
                 got = 0
                 while got < size:
-                    n = fh.readinto(view[got:])
+                    # Hash each slice as soon as it is read, while it is still in the CPU cache.
+                    n = fh.readinto(view[got:got + HASH_SLICE])
                     if not n:
                         break
+                    for h in hashers.values():
+                        h.update(view[got:got + n])
                     got += n
                 if got != size:  # the file shrank while we read it
                     view = view[:got]
                     size = got
-                for h in hashers.values():
-                    h.update(view)
                 extra = inspect(view, label, size) if inspect else None
             else:
                 first: memoryview | None = None

@@ -58,12 +58,15 @@ def append_event(reel: Reel, verb: str, **facts: Any) -> Event:
     from django.utils import timezone
 
     moment = timezone.now()
+    # Read the chain's head from the row, not the caller's object: another step of the same
+    # transaction (a job run inline, say) may have appended since the object was loaded.
+    count, head = Reel.objects.filter(pk=reel.pk).values_list("event_count", "head_hash").get()
     event = Event(
         reel=reel,
-        seq=reel.event_count + 1,
+        seq=count + 1,
         verb=verb,
         created_at=moment,
-        prev_hash=reel.head_hash,
+        prev_hash=head,
         **facts,
     )
     if event.actor is not None and not event.actor_name:

@@ -101,3 +101,25 @@ def ingest_finish_job(job_id: int) -> None:
     finish_scan_import(sequence.pk, report, by=job.created_by)
     finish_job(job_id, message=f"{report.frames} frames; manifest "
                                f"{report.manifest.digest[:12] if report.manifest else 'none'}")
+
+
+def make_proxies_job(job_id: int) -> None:
+    """Thumbnails and contact sheets of an imported sequence, for the approver's page."""
+    from archive.models import Sequence
+    from restoration.proxies import make_proxies, transfer_kind
+
+    job = begin_job(job_id, worker=worker_name())
+    sequence = Sequence.objects.get(pk=job.args["sequence"])
+    plan = _plan_of(sequence)
+    bad = {b["file"] for b in sequence.bad_frames}
+    entries = [(frame, name) for frame, name in plan.entries if name not in bad]
+    kind = transfer_kind((sequence.transfer or {}).get("code"))
+    report = make_proxies(plan.folder, entries, Path(sequence.storage_dir) / "proxies",
+                          kind=kind, every=settings.PROXY_EVERY,
+                          sheet_frames=settings.PROXY_SHEET_FRAMES,
+                          on_progress=_progress(job_id))
+    Sequence.objects.filter(pk=sequence.pk).update(proxies={
+        "kind": kind, "thumbnails": report.thumbnails, "sheets": report.sheets,
+        "errors": report.errors})
+    finish_job(job_id, message=f"{len(report.thumbnails)} thumbnails, "
+                               f"{len(report.sheets)} contact sheet(s)")

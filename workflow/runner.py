@@ -32,6 +32,7 @@ JOB_KINDS: dict[str, tuple[str, int]] = {
     "thumbnail_photo": ("default", 300),
     "ingest_chunk": ("ingest", 4 * 3600),
     "ingest_finish": ("ingest", 4 * 3600),
+    "make_proxies": ("cpu", 4 * 3600),
     "always_fails": ("default", 60),  # proves the failure path end to end (tests, `demo`)
 }
 
@@ -229,9 +230,16 @@ def run_in_process(job_id: int) -> None:
 
 def wait_in_process(timeout: float = 30.0) -> bool:
     """Wait until the in-process runner has nothing left to do (tests, the `demo` command)."""
+    import time
     from concurrent.futures import wait
 
-    with _lock:
-        pending = list(_pending)
-    done, not_done = wait(pending, timeout=timeout)
-    return not not_done
+    deadline = time.monotonic() + timeout
+    while True:  # a job may enqueue another (an import's final job queues its proxies)
+        with _lock:
+            pending = list(_pending)
+        if not pending:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        wait(pending, timeout=left)

@@ -620,4 +620,8 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
            data={"sequence": sequence.pk, "state": state, "frames": report.frames,
                  "missing": len(report.missing), "bad_frames": len(report.bad_frames),
                  "duplicates": len(report.duplicates)})
+    if f is not None:
+        from workflow.runner import enqueue
+
+        enqueue("make_proxies", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
     return Sequence.objects.get(pk=sequence.pk)

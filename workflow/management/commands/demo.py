@@ -68,7 +68,7 @@ class Command(BaseCommand):
         users = self._people()
         collection, _ = Collection.objects.get_or_create(
             name="Demo: silent and early sound features",
-            defaults={"description": "Sample reels made by `manage.py demo`."})
+            defaults={"description": "Sample reels made by the demo command (manage.py demo)."})
         made = 0
         for spec in REELS:
             if Reel.objects.filter(accession=spec[0]).exists():
