@@ -134,27 +134,33 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[An
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+def _save_record(run: StageRun, model: Any, stage: str, values: dict[str, Any],
+                 by: AbstractBaseUser) -> Any:
+    """Record a stage's facts in its own model (the first save starts the stage); every change
+    appends one `edited` event with the changed fields and the digest of the work after it."""
+    reel, run = _fresh_run(run)
+    if run.stage != stage:
+        raise TransitionRefused(f"{run} is not a {stage} run")
+    _require_role(run, by, "record")
+    _ensure_started(reel, run, by)
+    record, _ = model.objects.get_or_create(run=run)
+    before = record.work()
+    for name in model.WORK_FIELDS:
+        if name in values:
+            setattr(record, name, values[name])
+    record.full_clean()
+    record.save()
+    changed = _changes(before, record.work())
+    if changed:
+        _event(reel, run, "edited", by, from_state=run.status, to_state=run.status,
+               digest=digest_of(_work(run)), data={"changed": changed})
+    return record
+
+
 @transaction.atomic
 def save_inspection(run: StageRun, values: dict[str, Any], *, by: AbstractBaseUser) -> Inspection:
     """Record inspection facts (the first save starts the stage). Appends an `edited` event."""
-    reel, run = _fresh_run(run)
-    if run.stage != Stage.INSPECTION:
-        raise TransitionRefused(f"{run} is not an inspection")
-    _require_role(run, by, "record")
-    _ensure_started(reel, run, by)
-    inspection, _ = Inspection.objects.get_or_create(run=run)
-    before = inspection.work()
-    for name in Inspection.WORK_FIELDS:
-        if name in values:
-            setattr(inspection, name, values[name])
-    inspection.full_clean()
-    inspection.save()
-    after = inspection.work()
-    changed = _changes(before, after)
-    if changed:
-        _event(reel, run, "edited", by, from_state=run.status, to_state=run.status,
-               digest=digest_of(after), data={"changed": changed})
-    return inspection
+    return _save_record(run, Inspection, Stage.INSPECTION, values, by)
 
 
 @transaction.atomic
@@ -437,23 +443,7 @@ def save_scan_settings(run: StageRun, values: dict[str, Any], *, by: AbstractBas
     """Record the scanner settings (the first save starts the stage)."""
     from workflow.models import ScanRecord
 
-    reel, run = _fresh_run(run)
-    if run.stage != Stage.SCAN:
-        raise TransitionRefused(f"{run} is not a scan")
-    _require_role(run, by, "record")
-    _ensure_started(reel, run, by)
-    record, _ = ScanRecord.objects.get_or_create(run=run)
-    before = record.work()
-    for name in ScanRecord.WORK_FIELDS:
-        if name in values:
-            setattr(record, name, values[name])
-    record.full_clean()
-    record.save()
-    changed = _changes(before, record.work())
-    if changed:
-        _event(reel, run, "edited", by, from_state=run.status, to_state=run.status,
-               digest=digest_of(_work(run)), data={"changed": changed})
-    return record
+    return _save_record(run, ScanRecord, Stage.SCAN, values, by)
 
 
 def _chunks(total: int, size: int) -> list[list[int]]:
