@@ -2,6 +2,9 @@ from django.contrib import admin
 
 from archive.models import Collection, Reel, Title
 
+admin.site.site_header = "Reelkeeper administration"
+admin.site.site_title = "Reelkeeper administration"
+
 
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):

@@ -101,7 +101,8 @@ class ReelQuerySet(models.QuerySet):
         if not q:
             return self
         return self.filter(
-            Q(accession__icontains=q) | Q(title__name__icontains=q) | Q(barcode__iexact=q)
+            Q(accession__icontains=q) | Q(title__name__icontains=q)
+            | Q(title__director__icontains=q) | Q(barcode__icontains=q)
         )
 
 

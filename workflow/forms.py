@@ -19,6 +19,19 @@ class InspectionForm(forms.ModelForm):
             "vinegar_level": "A-D strip: 0 (blue, none) to 3 (yellow, severe)",
         }
 
+    # The browser's number inputs get the same bounds the model checks.
+    BOUNDS = {
+        "vinegar_level": {"min": 0, "max": 3, "step": 1},
+        "shrinkage_pct": {"min": 0, "max": 10, "step": "0.01"},
+        "tears": {"min": 0, "step": 1},
+        "splice_count": {"min": 0, "step": 1},
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, attrs in self.BOUNDS.items():
+            self.fields[name].widget.attrs.update(attrs)
+
 
 class PhotoForm(forms.Form):
     photo = forms.FileField(help_text="JPEG, PNG, TIFF or WebP")
@@ -38,7 +51,7 @@ class WithdrawForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    to_stage = forms.ChoiceField(choices=Stage.choices, label="return to")
+    to_stage = forms.ChoiceField(choices=Stage.choices, label="Return to")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000,
                              error_messages={"required": "say why the work is returned"})
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("reels/", views.reel_list, name="reels"),
     path("reels/<int:pk>/", views.reel_detail, name="reel"),
     path("reels/<int:pk>/open/", views.open_first, name="open_first"),
+    path(run, views.run_detail, name="run"),
     path(run + "start/", views.start, name="start"),
     path(run + "work/", views.save_work, name="save_work"),
     path(run + "photos/", views.add_photo, name="add_photo"),
@@ -20,7 +21,10 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/count/", views.queue_count, name="queue_count"),
     path("jobs/<int:job_id>/", views.job_progress, name="job"),
+    path("photos/<int:photo_id>/card/", views.photo_card, name="photo_card"),
     path("photos/<int:photo_id>/<str:size>/", views.photo, name="photo"),
     path("collections/", views.collection_list, name="collections"),
     path("titles/", views.title_list, name="titles"),
+    # Browsers ask for /favicon.ico on pages that link none (the admin's): send the SVG.
+    path("favicon.ico", views.favicon),
 ]

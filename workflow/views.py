@@ -1,4 +1,5 @@
-"""Pages. Each view parses input, checks who is asking, calls one transition, then redirects."""
+"""Pages. Each view parses input, checks who is asking, calls one transition, then redirects
+(or, when the input is refused, shows the same page again with the errors and a 400)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -26,11 +27,14 @@ from workflow.forms import (
     WithdrawForm,
 )
 from workflow.models import (
+    ACTIVE,
     PRESERVED,
     Event,
     Inspection,
     InspectionPhoto,
     Job,
+    JobState,
+    ScanRecord,
     Stage,
     StageRun,
     Status,
@@ -90,6 +94,62 @@ def _run_of(pk: int, run_id: int) -> StageRun:
     return get_object_or_404(StageRun.objects.select_related("reel"), pk=run_id, reel_id=pk)
 
 
+# Words for the pages ------------------------------------------------------------------------
+
+JOB_LABELS = {
+    "thumbnail_photo": "Photo thumbnail",
+    "always_fails": "Self-test failure",
+    "ingest_chunk": "Scan import (part)",
+    "ingest_finish": "Scan import (manifest)",
+}
+VERB_LABELS = {
+    "opened": "opened", "started": "started", "edited": "edited", "signed_off": "signed off",
+    "withdrawn": "withdrawn", "approved": "approved", "returned": "returned",
+    "preserved": "preserved", "photo_added": "photo added", "job_done": "job done",
+    "job_failed": "job failed", "import_started": "scan import started",
+    "import_resumed": "scan import resumed", "scan_imported": "scan imported",
+    "import_failed": "scan import failed",
+}
+
+
+def stage_label(value: str) -> str:
+    """A stage by its label; `preserved` (past the last stage) and anything else as words."""
+    if value in Stage.values:
+        return Stage(value).label
+    return value.replace("_", " ")
+
+
+def state_label(value: str) -> str:
+    """A run status by its label (`in_progress` is "in progress"); a stage by its label."""
+    if value in Status.values:
+        return Status(value).label
+    return stage_label(value)
+
+
+def _label_job(job: Job) -> Job:
+    job.kind_label = JOB_LABELS.get(job.kind, job.kind.replace("_", " ").capitalize())
+    return job
+
+
+def _label_event(event: Event) -> Event:
+    event.verb_label = VERB_LABELS.get(event.verb, event.verb.replace("_", " "))
+    event.stage_label = stage_label(event.stage)
+    before, after = event.from_state, event.to_state
+    if before == Status.NOT_STARTED and after == Status.OPEN:
+        event.change = "opened"
+    elif not after or before == after:
+        event.change = state_label(before or after)
+    elif not before:
+        event.change = state_label(after)
+    else:
+        event.change = f"{state_label(before)} → {state_label(after)}"
+    return event
+
+
+def _events(queryset: Any) -> list[Event]:
+    return [_label_event(e) for e in queryset]
+
+
 # Dashboard, lists --------------------------------------------------------------------------
 
 @require_GET
@@ -104,7 +164,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                    .select_related("reel__title"))
     queue_count = (StageRun.objects.awaiting_approval().exclude(signed_off_by=user).count()
                    if has_role(user, Role.SUPERVISOR) else None)
-    failed_jobs = Job.objects.filter(state="failed").select_related("reel")[:10]
+    failed_jobs = [_label_job(j) for j in
+                   Job.objects.filter(state=JobState.FAILED).select_related("reel")[:10]]
     return render(request, "workflow/dashboard.html", {
         "stages": stages, "preserved": counts.get(PRESERVED, 0), "mine": mine,
         "my_signoffs": my_signoffs, "queue_count": queue_count, "failed_jobs": failed_jobs,
@@ -116,10 +177,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def reel_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     stage = request.GET.get("stage", "")
-    reels = Reel.objects.search(q).select_related("title__collection")
+    reels = Reel.objects.search(q)
+    active = StageRun.objects.filter(reel=OuterRef("pk"), status__in=ACTIVE).values("status")
+    reels = reels.select_related("title__collection").annotate(run_status=Subquery(active[:1]))
     if stage:
         reels = reels.filter(current_stage=stage)
     page = Paginator(reels, 50).get_page(request.GET.get("page"))
+    for reel in page:
+        reel.stage_label = stage_label(reel.current_stage)
+        reel.state_label = (state_label(reel.run_status) if reel.run_status
+                            else "" if reel.current_stage == PRESERVED else "not in the chain yet")
     return render(request, "workflow/reel_list.html", {
         "page": page, "q": q, "stage": stage,
         "stage_choices": [*Stage.choices, (PRESERVED, "preserved")],
@@ -147,6 +214,9 @@ def title_list(request: HttpRequest) -> HttpResponse:
     if collection:
         titles = titles.filter(collection_id=collection)
     page = Paginator(titles, 50).get_page(request.GET.get("page"))
+    for title in page:
+        for reel in title.reels.all():
+            reel.stage_label = stage_label(reel.current_stage)
     return render(request, "archive/title_list.html", {"page": page, "q": q})
 
 
@@ -159,17 +229,50 @@ def _timeline(reel: Reel, runs: list[StageRun]) -> list[dict[str, Any]]:
     return [{"stage": s, "run": latest.get(s.value)} for s in Stage.chain()]
 
 
-@require_GET
-@staff_required
-def reel_detail(request: HttpRequest, pk: int) -> HttpResponse:
+RUN_PEOPLE = ("opened_by", "started_by", "signed_off_by", "approved_by", "returned_by")
+
+
+def _with_thumbnail_state(photos: Any) -> list[InspectionPhoto]:
+    """Mark each photo whose thumbnail is not there yet as still pending, or as failed when the
+    latest job making it has failed (then the page stops asking)."""
+    photos = list(photos)
+    for photo in photos:
+        photo.thumbnail_failed = False
+        if not photo.thumbnail:
+            job = (Job.objects.filter(kind="thumbnail_photo", args__photo=photo.pk)
+                   .order_by("-pk").first())
+            photo.thumbnail_failed = job is not None and job.state == JobState.FAILED
+    return photos
+
+
+def _reel_jobs(reel: Reel, focus: StageRun | None) -> tuple[list[Job], list[Job]]:
+    """The jobs of the run in focus plus any unfinished or failed job; and the earlier ones."""
+    shown: list[Job] = []
+    earlier: list[Job] = []
+    for job in Job.objects.filter(reel=reel)[:200]:
+        _label_job(job)
+        current = focus is not None and job.run_id == focus.pk
+        if current or not job.is_finished or job.state == JobState.FAILED:
+            shown.append(job)
+        elif len(earlier) < 50:
+            earlier.append(job)
+    return shown, earlier
+
+
+def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
+               return_form: ReturnForm | None = None, status: int = 200) -> HttpResponse:
+    """The reel page. A POST view that refused its input passes its bound form (with the
+    errors beside the fields and the values as typed) and a 400 status."""
     reel = get_object_or_404(Reel.objects.select_related("title__collection"), pk=pk)
-    runs = list(StageRun.objects.filter(reel=reel).select_related(
-        "opened_by", "started_by", "signed_off_by", "approved_by", "returned_by").order_by("pk"))
+    runs = list(StageRun.objects.filter(reel=reel).select_related(*RUN_PEOPLE).order_by("pk"))
     current = next((r for r in runs if r.is_active), None)
+    jobs, earlier_jobs = _reel_jobs(reel, current or (runs[-1] if runs else None))
     context: dict[str, Any] = {
         "reel": reel, "runs": runs, "current": current, "timeline": _timeline(reel, runs),
-        "events": Event.objects.filter(reel=reel).select_related("run").order_by("-seq")[:200],
-        "jobs": Job.objects.filter(reel=reel)[:10],
+        "stage_label": stage_label(reel.current_stage),
+        "events": _events(Event.objects.filter(reel=reel).select_related("run")
+                          .order_by("-seq")[:200]),
+        "jobs": jobs, "earlier_jobs": earlier_jobs,
         "can_open_first": not runs and has_role(
             request.user, Role.TECHNICIAN, Role.SUPERVISOR, Role.ARCHIVIST),
         "preserved": reel.current_stage == PRESERVED,
@@ -177,12 +280,16 @@ def reel_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if current is not None:
         verbs = transitions.allowed_verbs(current, request.user)
         context.update(verbs=verbs, signoff_form=SignOffForm(), withdraw_form=WithdrawForm(),
-                       return_form=ReturnForm(stage=current.stage))
+                       return_form=return_form or ReturnForm(stage=current.stage),
+                       return_open=return_form is not None)
         if current.status == Status.SIGNED_OFF:
             context["digest_holds"] = transitions.current_digest(current) == current.signed_digest
+            context["signer_is_supervisor"] = has_role(current.signed_off_by, Role.SUPERVISOR)
         if current.stage == Stage.INSPECTION:
             inspection = Inspection.objects.filter(run=current).first()
-            if inspection is None:
+            if work_form is not None:
+                form = work_form
+            elif inspection is None:
                 # A return re-opens the inspection: start from what was recorded last time.
                 earlier = (Inspection.objects.filter(run__reel=reel).order_by("-run_id").first())
                 form = InspectionForm(instance=Inspection(run=current), initial=(
@@ -194,13 +301,61 @@ def reel_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     field.disabled = True
             context.update(
                 inspection=inspection, work_form=form, photo_form=PhotoForm(),
-                photos=inspection.photos.all() if inspection else [],
+                photos=_with_thumbnail_state(inspection.photos.all()) if inspection else [],
             )
         else:
-            context["work_form"] = NotesForm(initial={"notes": current.notes})
+            context["work_form"] = work_form or NotesForm(initial={"notes": current.notes})
             if "edit" not in verbs:
                 context["work_form"].fields["notes"].disabled = True
-    return render(request, "workflow/reel_detail.html", context)
+    return render(request, "workflow/reel_detail.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def reel_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reel_page(request, pk)
+
+
+def _facts(record: Any, fields: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(label, value as shown) for each work field of an inspection or scan record."""
+    facts = []
+    for name in fields:
+        field = record._meta.get_field(name)
+        value = getattr(record, f"get_{name}_display")() if field.choices else getattr(record, name)
+        facts.append((field.verbose_name[:1].upper() + field.verbose_name[1:],
+                      "—" if value in (None, "") else value))
+    return facts
+
+
+@require_GET
+@staff_required
+def run_detail(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    """One run (one attempt at one stage), read-only: who did what when, and its work record."""
+    run = get_object_or_404(
+        StageRun.objects.select_related("reel__title__collection", "previous", *RUN_PEOPLE),
+        pk=run_id, reel_id=pk)
+    context: dict[str, Any] = {
+        "reel": run.reel, "run": run, "stage_label": run.get_stage_display(),
+        "returned_to_label": stage_label(run.returned_to),
+        "events": _events(Event.objects.filter(run=run).order_by("seq")),
+        "jobs": [_label_job(j) for j in Job.objects.filter(run=run)[:50]],
+        "attempts": list(StageRun.objects.filter(reel_id=pk, stage=run.stage).order_by("attempt")),
+        "signer_is_supervisor": has_role(run.signed_off_by, Role.SUPERVISOR)
+        if run.signed_off_by else False,
+    }
+    if run.signed_digest:
+        context["digest_holds"] = transitions.current_digest(run) == run.signed_digest
+    if run.stage == Stage.INSPECTION:
+        inspection = Inspection.objects.filter(run=run).first()
+        if inspection is not None:
+            context.update(inspection=inspection,
+                           facts=_facts(inspection, Inspection.WORK_FIELDS),
+                           photos=_with_thumbnail_state(inspection.photos.all()))
+    elif run.stage == Stage.SCAN:
+        record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
+        if record is not None:
+            context.update(scan=record, facts=_facts(record, ScanRecord.WORK_FIELDS))
+    return render(request, "workflow/run_detail.html", context)
 
 
 @require_POST
@@ -228,9 +383,11 @@ def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     if run.stage == Stage.INSPECTION:
         form = InspectionForm(request.POST)
         if not form.is_valid():
-            for field, errors in form.errors.items():
-                label = form[field].label if field in form.fields else field
-                messages.error(request, f"Not saved — {label}: {' '.join(errors)}")
+            labels = [form[f].label if f in form.fields else f for f in form.errors]
+            messages.error(request, f"Not saved — check {', '.join(labels)}.")
+            if run.is_active:
+                # The same page again, the values as typed and each error beside its field.
+                return _reel_page(request, pk, work_form=form, status=400)
             return redirect("workflow:reel", pk=pk)
         values = {f: form.cleaned_data[f] for f in Inspection.WORK_FIELDS}
         action = lambda: transitions.save_inspection(run, values, by=request.user)  # noqa: E731
@@ -292,8 +449,9 @@ def withdraw(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 
 def _approved_message(run: StageRun, opened: StageRun | None) -> str:
     if opened is None:
-        return f"{run.reel.accession}: {run.stage} approved. The reel is preserved."
-    return f"{run.reel.accession}: {run.stage} approved; {opened.stage} is open."
+        return f"{run.reel.accession}: {run.get_stage_display()} approved. The reel is preserved."
+    return f"{run.reel.accession}: {run.get_stage_display()} approved; " \
+           f"{opened.get_stage_display()} is open."
 
 
 @require_POST
@@ -308,26 +466,34 @@ def approve(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @role_required(Role.SUPERVISOR)
 def return_run(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     run = _run_of(pk, run_id)
-    form = ReturnForm(request.POST, stage=run.stage)
+    htmx = is_htmx(request)
+    form = ReturnForm(request.POST, stage=run.stage,
+                      auto_id=f"id_r{run.pk}_%s" if htmx else "id_%s")
     if not form.is_valid():
         text = "Not returned — " + "; ".join(
-            f"{k.replace('_', ' ')}: {' '.join(v)}" for k, v in form.errors.items())
-        if is_htmx(request):
-            return _queue_row(request, run, error=text)
+            f"{form[k].label if k in form.fields else k}: {' '.join(v)}"
+            for k, v in form.errors.items())
+        if htmx:
+            return _queue_row(request, run, error=text, return_form=form)
         messages.error(request, text)
+        if not request.POST.get("next") and run.status == Status.SIGNED_OFF:
+            # From the reel page: the page again, the Return box open with what was typed.
+            return _reel_page(request, pk, return_form=form, status=400)
         return redirect(_back(request, run))
     to_stage, reason = form.cleaned_data["to_stage"], form.cleaned_data["reason"]
     return _decide(
         request, run,
         lambda: transitions.return_reel(run, by=request.user, to_stage=to_stage, reason=reason),
-        lambda opened: f"{run.reel.accession}: {run.stage} returned; {opened.stage} is open again.")
+        lambda opened: f"{run.reel.accession}: {run.get_stage_display()} returned; "
+                       f"{opened.get_stage_display()} is open again.",
+        returning=True)
 
 
 def _decide(request: HttpRequest, run: StageRun, action: Callable[[], Any],
-            message: Callable[[Any], str]) -> HttpResponse:
+            message: Callable[[Any], str], *, returning: bool = False) -> HttpResponse:
     """Approve or return: inline in the queue (htmx) or as a plain POST and redirect."""
     if is_htmx(request):
-        return _queue_row_result(request, run, action, message)
+        return _queue_row_result(request, run, action, message, returning=returning)
     try:
         result = action()
     except NotAllowed as exc:
@@ -359,17 +525,24 @@ def queue(request: HttpRequest) -> HttpResponse:
     if stage:
         runs = runs.filter(stage=stage)
     runs = list(runs)
+    inspections = {i.run_id: i for i in Inspection.objects.filter(run__in=runs)}
     for run in runs:
         run.return_form = _return_form(run)
+        run.facts = inspections.get(run.pk)
     return render(request, "workflow/queue.html", {
         "runs": runs, "stage": stage, "stage_choices": Stage.choices,
     })
 
 
-def _queue_row(request: HttpRequest, run: StageRun, *, error: str = "", done: str = "") -> HttpResponse:
-    run.refresh_from_db()
-    run.return_form = _return_form(run)
-    return render(request, "workflow/_queue_row.html", {"run": run, "error": error, "done": done})
+def _queue_row(request: HttpRequest, run: StageRun, *, error: str = "", done: str = "",
+               return_form: ReturnForm | None = None, return_open: bool = False) -> HttpResponse:
+    run = StageRun.objects.select_related("reel__title", "signed_off_by").get(pk=run.pk)
+    run.return_form = return_form or _return_form(run)
+    run.facts = Inspection.objects.filter(run=run).first()
+    return render(request, "workflow/_queue_row.html", {
+        "run": run, "error": error, "done": done,
+        "return_open": return_open or return_form is not None,
+    })
 
 
 def _return_form(run: StageRun) -> ReturnForm:
@@ -377,13 +550,18 @@ def _return_form(run: StageRun) -> ReturnForm:
 
 
 def _queue_row_result(request: HttpRequest, run: StageRun, action: Callable[[], Any],
-                      message: Callable[[Any], str]) -> HttpResponse:
-    """htmx: do the action and answer with the queue row as it now stands."""
+                      message: Callable[[Any], str], *, returning: bool) -> HttpResponse:
+    """htmx: do the action and answer with the queue row as it now stands. The queue has
+    changed (by this decision, or by someone else's if refused), so the header's count is told
+    to look again."""
     try:
         result = action()
     except TransitionRefused as exc:
-        return _queue_row(request, run, error=str(exc))
-    return _queue_row(request, run, done=message(result))
+        response = _queue_row(request, run, error=str(exc), return_open=returning)
+    else:
+        response = _queue_row(request, run, done=message(result))
+    response["HX-Trigger"] = "queue-changed"
+    return response
 
 
 @require_GET
@@ -399,7 +577,15 @@ def queue_count(request: HttpRequest) -> HttpResponse:
 @staff_required
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
-    return render(request, "workflow/_job.html", {"job": job})
+    return render(request, "workflow/_job.html", {"job": _label_job(job)})
+
+
+@require_GET
+@staff_required
+def photo_card(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """One photo as the reel page shows it; while its thumbnail is pending the card asks again."""
+    item = get_object_or_404(InspectionPhoto, pk=photo_id)
+    return render(request, "workflow/_photo.html", {"p": _with_thumbnail_state([item])[0]})
 
 
 @require_GET
@@ -407,6 +593,8 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 def photo(request: HttpRequest, photo_id: int, size: str) -> HttpResponse:
     from django.conf import settings
 
+    if size not in ("full", "thumb"):
+        raise Http404("no such size")
     item = get_object_or_404(InspectionPhoto, pk=photo_id)
     name = item.image.name if size == "full" else item.thumbnail
     if not name:
@@ -415,3 +603,11 @@ def photo(request: HttpRequest, photo_id: int, size: str) -> HttpResponse:
     if not path.is_relative_to(settings.MEDIA_ROOT) or not path.is_file():
         raise Http404("photo file missing")
     return FileResponse(open(path, "rb"))
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page links no icon (the admin's): the SVG one."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.svg"), permanent=True)

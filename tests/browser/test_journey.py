@@ -189,9 +189,11 @@ def test_inspection_signed_off_then_approved_from_the_queue(live_server, browser
         assert answer.value.status == 200
         assert answer.value.request.headers.get("hx-request") == "true"
 
-        expected_note = f"{reel.accession}: inspection approved; scan is open."
+        expected_note = f"{reel.accession}: inspection & cleaning approved; scan is open."
         expect(row.locator(".done-note")).to_have_text(expected_note)
         expect(row.get_by_role("button", name="Approve")).to_have_count(0)
+        # the header's count heard the queue change, with no reload
+        expect(sup.locator("#queue-count")).to_have_text("0")
         # swapped in place: still the queue, not a full-page redirect
         expect(sup).to_have_url(f"{base}/queue/")
         expect(sup.locator("tr[id^='run-']")).to_have_count(1)
