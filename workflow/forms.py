@@ -69,3 +69,26 @@ class ReturnForm(forms.Form):
         if not reason:
             raise forms.ValidationError("say why the work is returned")
         return reason
+
+
+class ScanSettingsForm(forms.ModelForm):
+    class Meta:
+        from workflow.models import ScanRecord
+
+        model = ScanRecord
+        fields = list(ScanRecord.WORK_FIELDS)
+        widgets = {"settings_notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"scanner": "make, model and serial, e.g. Scanity HDR #0141"}
+
+
+class ImportScanForm(forms.Form):
+    """The source folder is chosen from those under INGEST_ROOTS, never typed blind."""
+
+    folder = forms.ChoiceField(label="Scan folder")
+    pattern = forms.CharField(
+        required=False, max_length=300, label="Sequence (only if the folder holds several)",
+        help_text="e.g. reel.#######.dpx or reel.*.dpx")
+
+    def __init__(self, *args, folders: list[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["folder"].choices = [("", "— choose a folder —"), *folders]

@@ -2,6 +2,8 @@
 (or, when the input is refused, shows the same page again with the errors and a 400)."""
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,10 +21,12 @@ from archive.models import Collection, Reel, Title
 from restoration.images import InvalidImage
 from workflow import transitions
 from workflow.forms import (
+    ImportScanForm,
     InspectionForm,
     NotesForm,
     PhotoForm,
     ReturnForm,
+    ScanSettingsForm,
     SignOffForm,
     WithdrawForm,
 )
@@ -260,7 +264,8 @@ def _reel_jobs(reel: Reel, focus: StageRun | None) -> tuple[list[Job], list[Job]
 
 
 def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
-               return_form: ReturnForm | None = None, status: int = 200) -> HttpResponse:
+               return_form: ReturnForm | None = None, import_form: Any = None,
+               status: int = 200) -> HttpResponse:
     """The reel page. A POST view that refused its input passes its bound form (with the
     errors beside the fields and the values as typed) and a 400 status."""
     reel = get_object_or_404(Reel.objects.select_related("title__collection"), pk=pk)
@@ -303,11 +308,62 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
                 inspection=inspection, work_form=form, photo_form=PhotoForm(),
                 photos=_with_thumbnail_state(inspection.photos.all()) if inspection else [],
             )
+        elif current.stage == Stage.SCAN:
+            context.update(_scan_context(request, reel, current, verbs, work_form, import_form))
         else:
             context["work_form"] = work_form or NotesForm(initial={"notes": current.notes})
             if "edit" not in verbs:
                 context["work_form"].fields["notes"].disabled = True
     return render(request, "workflow/reel_detail.html", context, status=status)
+
+
+def ingest_folders(limit: int = 1000) -> list[tuple[str, str]]:
+    """Folders under the ingest roots, two levels deep: (absolute path, path shown)."""
+    from django.conf import settings
+
+    found: list[tuple[str, str]] = []
+
+    def walk(folder: Any, root: Any, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if len(found) >= limit:
+                return
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            found.append((entry.path, f"{root.name}/{os.path.relpath(entry.path, root)}"))
+            if depth < 2:
+                walk(entry.path, root, depth + 1)
+
+    for root in settings.INGEST_ROOTS:
+        walk(root, root, 1)
+    return found
+
+
+def _scan_context(request: HttpRequest, reel: Reel, run: StageRun, verbs: set[str],
+                  work_form: Any, import_form: Any) -> dict[str, Any]:
+    from archive.models import Sequence, SequenceState
+
+    record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
+    form = work_form or ScanSettingsForm(instance=record or ScanRecord(run=run))
+    if "edit" not in verbs:
+        for field in form.fields.values():
+            field.disabled = True
+    sequence = record.sequence if record else None
+    importing = sequence is not None and sequence.state == SequenceState.IMPORTING
+    busy = importing and Job.objects.filter(
+        kind__in=("ingest_chunk", "ingest_finish"), args__sequence=sequence.pk,
+        state__in=(JobState.QUEUED, JobState.RUNNING)).exists()
+    return {
+        "work_form": form, "scan": record, "sequence": sequence, "importing": importing,
+        "can_resume": "edit" in verbs and sequence is not None and (
+            sequence.state == SequenceState.FAILED or (importing and not busy)),
+        "import_form": import_form or ImportScanForm(folders=ingest_folders()),
+        "other_sequences": Sequence.objects.filter(reel=reel).exclude(
+            pk=sequence.pk if sequence else None).order_by("-version"),
+    }
 
 
 @require_GET
@@ -391,6 +447,14 @@ def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
             return redirect("workflow:reel", pk=pk)
         values = {f: form.cleaned_data[f] for f in Inspection.WORK_FIELDS}
         action = lambda: transitions.save_inspection(run, values, by=request.user)  # noqa: E731
+    elif run.stage == Stage.SCAN:
+        form = ScanSettingsForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Not saved — check the scanner settings.")
+            return _reel_page(request, pk, work_form=form, status=400)
+        values = {f: form.cleaned_data[f] for f in ScanRecord.WORK_FIELDS}
+        action = lambda: transitions.save_scan_settings(  # noqa: E731
+            run, values, by=request.user)
     else:
         form = NotesForm(request.POST)
         form.is_valid()
@@ -526,9 +590,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         runs = runs.filter(stage=stage)
     runs = list(runs)
     inspections = {i.run_id: i for i in Inspection.objects.filter(run__in=runs)}
+    scans = {r.run_id: r.sequence for r in
+             ScanRecord.objects.filter(run__in=runs).select_related("sequence")}
     for run in runs:
         run.return_form = _return_form(run)
         run.facts = inspections.get(run.pk)
+        run.sequence = scans.get(run.pk)
     return render(request, "workflow/queue.html", {
         "runs": runs, "stage": stage, "stage_choices": Stage.choices,
     })
@@ -539,6 +606,8 @@ def _queue_row(request: HttpRequest, run: StageRun, *, error: str = "", done: st
     run = StageRun.objects.select_related("reel__title", "signed_off_by").get(pk=run.pk)
     run.return_form = return_form or _return_form(run)
     run.facts = Inspection.objects.filter(run=run).first()
+    record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
+    run.sequence = record.sequence if record else None
     return render(request, "workflow/_queue_row.html", {
         "run": run, "error": error, "done": done,
         "return_open": return_open or return_form is not None,
@@ -611,3 +680,87 @@ def favicon(request: HttpRequest) -> HttpResponse:
     from django.templatetags.static import static
 
     return redirect(static("favicon.svg"), permanent=True)
+
+
+# Scan import --------------------------------------------------------------------------------
+
+@require_POST
+@staff_required
+def import_scan(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    from restoration.inspect import UnusableSequence
+
+    run = _run_of(pk, run_id)
+    if not run.can_be_worked_by(request.user):
+        raise PermissionDenied(f"this needs the {run.role} role")
+    form = ImportScanForm(request.POST, folders=ingest_folders())
+    if not form.is_valid():
+        messages.error(request, "Not imported — choose a folder from the list.")
+        return _reel_page(request, pk, import_form=form, status=400)
+    folder, pattern = form.cleaned_data["folder"], form.cleaned_data["pattern"] or None
+    try:
+        sequence = transitions.start_scan_import(run, folder, pattern, by=request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    except (TransitionRefused, UnusableSequence) as exc:
+        messages.error(request, f"Not imported — {exc}")
+        return _reel_page(request, pk, import_form=form, status=400)
+    messages.success(request, f"Importing {sequence.pattern}: {sequence.frame_count} frames. "
+                              "You can leave this page; the import goes on.")
+    return redirect("workflow:reel", pk=pk)
+
+
+@require_POST
+@staff_required
+def resume_import(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
+    from archive.models import Sequence
+
+    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
+    return _act(request, sequence.reel,
+                lambda: transitions.resume_scan_import(sequence, by=request.user),
+                "Import resumed: the parts not yet read are read again.")
+
+
+@require_GET
+@staff_required
+def sequence_progress(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
+    """The import's progress bar; once the import has ended, the page reloads itself."""
+    from archive.models import Sequence, SequenceState
+
+    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
+    chunks = Job.objects.filter(kind="ingest_chunk", args__sequence=sequence.pk)
+    done = sum(j.done for j in chunks if j.state != JobState.DONE) + sum(
+        (j.args["stop"] - j.args["start"]) for j in chunks if j.state == JobState.DONE)
+    total = sequence.frame_count + len(sum(sequence.duplicates, []))
+    response = render(request, "workflow/_import_progress.html", {
+        "sequence": sequence, "done": min(done, total), "total": total,
+        "percent": int(100 * done / total) if total else 0})
+    if sequence.state != SequenceState.IMPORTING:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@require_GET
+@staff_required
+def sequence_file(request: HttpRequest, pk: int, seq_id: int, kind: str, name: str
+                  ) -> HttpResponse:
+    """A proxy (thumbnail, contact sheet) or the manifest / bag-info of a sequence."""
+    from pathlib import Path
+
+    from archive.models import Sequence
+
+    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
+    folders = {"thumbs": "proxies/thumbs", "sheets": "proxies/sheets", "meta": ""}
+    if kind not in folders or not SAFE_NAME.match(name) or name.startswith("."):
+        raise Http404("no such file")
+    if kind == "meta" and name not in ("manifest-sha256.txt", "bag-info.txt",
+                                       "fixity-xxh3_128.txt"):
+        raise Http404("no such file")
+    storage = Path(sequence.storage_dir).resolve()
+    path = (storage / folders[kind] / name).resolve()
+    if not path.is_relative_to(storage) or not path.is_file():
+        raise Http404("no such file")
+    content_type = "text/plain; charset=utf-8" if kind == "meta" else "image/jpeg"
+    return FileResponse(open(path, "rb"), content_type=content_type)
