@@ -54,8 +54,11 @@ def test_in_process_import_records_the_sequence_and_its_manifest(people, roots, 
     settings.JOBS_BACKEND = "thread"
     folder = roots / "reel1"
     paths = write_sequence(folder, [n for n in range(1000, 1010) if n != 1004])
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
     seq = t.start_scan_import(scan_run, folder, by=people["technician"])
     assert runner.wait_in_process(timeout=120)
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    assert after == before  # the scanner's files are byte-identical, and nothing was added
     seq.refresh_from_db()
     assert seq.state == "problems"  # frame 1004 is missing
     assert (seq.frame_count, seq.first_frame, seq.last_frame, seq.missing) == (9, 1000, 1009,

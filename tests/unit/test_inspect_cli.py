@@ -117,3 +117,27 @@ def test_unusable_and_refused(tmp_path, scan):
         (junk / f"f.{i:04d}.dpx").write_bytes(b"nope")
     code, data, _ = cli(str(junk), "--json")
     assert code == 1 and len(data["bad_frames"]) == 3 and data["width"] is None
+
+
+def test_tiff_sequence_with_lzw_and_a_bad_frame(tmp_path):
+    import numpy as np
+    import tifffile
+
+    folder = tmp_path / "tiffs"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for n in range(1, 6):
+        tifffile.imwrite(folder / f"neg_{n:04d}.tif",
+                         rng.integers(0, 65535, (24, 40, 3), dtype=np.uint16),
+                         photometric="rgb", compression="lzw")
+    bad = folder / "neg_0004.tif"
+    bad.write_bytes(bad.read_bytes()[:300])
+    before = snapshot(folder)
+    code, data, err = cli(str(folder), "--json")
+    assert code == 0, err
+    assert (data["frames"], data["width"], data["height"], data["bit_depth"]) == (5, 40, 24, 16)
+    assert data["channels"] == 3
+    assert [b["frame"] for b in data["bad_frames"]] == [4]
+    # DPX-only facts are null for TIFF
+    assert data["descriptor"] is None and data["timecode"] is None and data["keycode"] is None
+    assert snapshot(folder) == before
