@@ -72,13 +72,14 @@ _INDUSTRY_FACTS = ("timecode", "frame_position", "frame_rate", "keycode")
 _DEFAULT_CHANNELS = {1: ("Y",), 2: ("Y", "A"), 3: ("R", "G", "B"), 4: ("R", "G", "B", "A")}
 
 
-class FrameReadError(OSError):
-    """A frame could not be read. The message starts with the file's path, then says why.
+class FramePathError(OSError):
+    """A frame could not be read or written. The message starts with the file's path, then
+    says why.
 
     Parameters
     ----------
     path : Path or str
-        The file that could not be read (kept as ``.path``).
+        The file concerned (kept as ``.path``).
     what : str
         What failed, including the library's own words where it gave any.
     """
@@ -92,16 +93,12 @@ class FrameReadError(OSError):
         return (type(self), (self.path, self.what))
 
 
-class FrameWriteError(OSError):
-    """A frame could not be written. The message starts with the target path, then says why."""
+class FrameReadError(FramePathError):
+    """A frame could not be read."""
 
-    def __init__(self, path: Path | str, what: str) -> None:
-        self.path = Path(path)
-        self.what = what
-        super().__init__(f"{path}: {what}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.what))
+class FrameWriteError(FramePathError):
+    """A frame could not be written."""
 
 
 @dataclass
