@@ -61,14 +61,14 @@ def ingest_chunk_job(job_id: int) -> None:
     start, stop = job.args["start"], job.args["stop"]
     out = chunk_path(Path(sequence.storage_dir), start, stop)
     if out.exists():
-        finish_job(job_id, message=f"frames {start + 1}-{stop} were already read")
+        finish_job(job_id, message="already read before (resumed)")
         return
     plan = _plan_of(sequence)
     records = read_frames(plan, plan.entries[start:stop], workers=settings.INGEST_THREADS,
                           on_progress=_progress(job_id))
     write_atomic(out, json.dumps([r.to_json() for r in records]).encode())
     bad = sum(1 for r in records if r.errors)
-    finish_job(job_id, message=f"{len(records)} files read" + (f", {bad} bad" if bad else ""))
+    finish_job(job_id, message="files read" + (f", {bad} bad" if bad else ""))
 
 
 def ingest_finish_job(job_id: int) -> None:
@@ -114,12 +114,14 @@ def make_proxies_job(job_id: int) -> None:
     bad = {b["file"] for b in sequence.bad_frames}
     entries = [(frame, name) for frame, name in plan.entries if name not in bad]
     kind = transfer_kind((sequence.transfer or {}).get("code"))
+    # every PROXY_EVERY-th frame, but at least a dozen thumbnails for a short scan
+    every = max(1, min(settings.PROXY_EVERY, len(entries) // 12))
     report = make_proxies(plan.folder, entries, Path(sequence.storage_dir) / "proxies",
-                          kind=kind, every=settings.PROXY_EVERY,
+                          kind=kind, every=every,
                           sheet_frames=settings.PROXY_SHEET_FRAMES,
                           on_progress=_progress(job_id))
     Sequence.objects.filter(pk=sequence.pk).update(proxies={
         "kind": kind, "thumbnails": report.thumbnails, "sheets": report.sheets,
         "errors": report.errors})
-    finish_job(job_id, message=f"{len(report.thumbnails)} thumbnails, "
-                               f"{len(report.sheets)} contact sheet(s)")
+    finish_job(job_id, message=f"thumbnails made, {len(report.sheets)} contact "
+                               f"sheet{'s' if len(report.sheets) != 1 else ''}")

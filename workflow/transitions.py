@@ -502,6 +502,8 @@ def start_scan_import(run: StageRun, folder: str | Path, pattern: str | None = N
         ScanRecord.objects.filter(pk=record.pk).update(sequence=sequence)
         chunks = _chunks(len(plan.entries), settings.INGEST_CHUNK_FRAMES)
         _event(reel, run, "import_started", by, from_state=run.status, to_state=run.status,
+               reason=f"{real} ({plan.pattern}, {plan.count} frames"
+                      f"{', ' + str(len(plan.others)) + ' other files left out' if plan.others else ''})",
                data={"sequence": sequence.pk, "folder": str(real), "pattern": plan.pattern,
                      "frames": plan.count, "chunks": len(chunks)})
         enqueue_group("ingest_chunk",

@@ -21,6 +21,7 @@ urlpatterns = [
     path(run + "import/", views.import_scan, name="import_scan"),
     path("reels/<int:pk>/sequences/<int:seq_id>/resume/", views.resume_import,
          name="resume_import"),
+    path("reels/<int:pk>/sequences/<int:seq_id>/", views.sequence_card, name="sequence_card"),
     path("reels/<int:pk>/sequences/<int:seq_id>/progress/", views.sequence_progress,
          name="sequence_progress"),
     path("reels/<int:pk>/sequences/<int:seq_id>/<str:kind>/<str:name>", views.sequence_file,

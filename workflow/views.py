@@ -282,6 +282,12 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
             request.user, Role.TECHNICIAN, Role.SUPERVISOR, Role.ARCHIVIST),
         "preserved": reel.current_stage == PRESERVED,
     }
+    from archive.models import Sequence, SequenceKind
+
+    context["raw_scan"] = (Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN,
+                                                   superseded_at=None)
+                           .exclude(state="importing").order_by("-version").first()
+                           if current is None or current.stage != Stage.SCAN else None)
     if current is not None:
         verbs = transitions.allowed_verbs(current, request.user)
         context.update(verbs=verbs, signoff_form=SignOffForm(), withdraw_form=WithdrawForm(),
@@ -702,7 +708,8 @@ def import_scan(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
     except (TransitionRefused, UnusableSequence) as exc:
-        messages.error(request, f"Not imported — {exc}")
+        form.add_error("pattern" if isinstance(exc, UnusableSequence) else "folder", str(exc))
+        messages.error(request, "Not imported — see the import form.")
         return _reel_page(request, pk, import_form=form, status=400)
     messages.success(request, f"Importing {sequence.pattern}: {sequence.frame_count} frames. "
                               "You can leave this page; the import goes on.")
@@ -718,6 +725,16 @@ def resume_import(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
     return _act(request, sequence.reel,
                 lambda: transitions.resume_scan_import(sequence, by=request.user),
                 "Import resumed: the parts not yet read are read again.")
+
+
+@require_GET
+@staff_required
+def sequence_card(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
+    """A sequence's summary, asked for again while its thumbnails are being made."""
+    from archive.models import Sequence
+
+    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
+    return render(request, "workflow/_sequence.html", {"sequence": sequence})
 
 
 @require_GET

@@ -113,3 +113,28 @@ def test_sequence_files_outside_the_list_are_not_served(client, people, scan_run
     client.force_login(people["technician"])
     response = client.get(f"/reels/{seq.reel_id}/sequences/{seq.pk}/{kind}/{name}")
     assert response.status_code == 404
+
+
+def test_refusal_shows_at_the_form_and_the_scan_stays_visible_after_approval(
+        client, people, scan_run, folder):
+    write_sequence(folder, range(1, 3), prefix="other_", padding=4)
+    client.force_login(people["technician"])
+    response = client.post(url("import_scan", scan_run), {"folder": str(folder)})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="field-error"' in page and "other_####.dpx" in page
+    with inline_jobs():
+        client.post(url("import_scan", scan_run), {"folder": str(folder),
+                                                   "pattern": "reel.#######.dpx"})
+    seq = Sequence.objects.get()
+    page = client.get(scan_run.reel.get_absolute_url()).content.decode()
+    assert "Sign it off anyway?" in page  # the scan has problems: the sign-off asks first
+    history = page[page.index('id="history"'):]
+    assert str(folder) in history and "other files left out" in history
+    t.sign_off(scan_run, by=people["technician"])
+    t.approve_stage(scan_run, by=people["supervisor"])
+    client.force_login(people["restorer"])
+    page = client.get(scan_run.reel.get_absolute_url()).content.decode()
+    assert 'id="raw-scan"' in page and "1 frame missing: 104" in page
+    card = client.get(reverse("workflow:sequence_card", args=[seq.reel_id, seq.pk]))
+    assert card.status_code == 200 and f'id="sequence-{seq.pk}"' in card.content.decode()
