@@ -36,7 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fast-digest", action="store_true",
                    help="also keep an xxh3-128 digest per frame (fixity-xxh3_128.txt)")
     p.add_argument("--workers", type=int, default=None, help="reading threads (default: cores)")
+    a = sub.add_parser("analyze", help="per-frame metrics and a defect report of a sequence")
+    a.add_argument("path", type=Path, help="the folder holding the frames")
+    a.add_argument("--sequence", metavar="PATTERN", help="which sequence, as for inspect")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--save", type=Path, metavar="FILE",
+                   help="also write the metrics to FILE (.npz), outside the source folder")
     args = parser.parse_args(argv)
+    if args.command == "analyze":
+        return analyze(args)
 
     from restoration.inspect import UnusableSequence, inspect_sequence
 
@@ -65,6 +73,50 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print("no frame of this sequence can be read", file=sys.stderr)
         return EXIT_UNUSABLE
+    return EXIT_READ
+
+
+def analyze(args: argparse.Namespace) -> int:
+    """Analyse every readable frame of a sequence; unreadable frames are reported, not fatal."""
+    from restoration.analysis import analyze_frames, defect_report, save_metrics
+    from restoration.inspect import UnusableSequence, plan_sequence
+    from restoration.io import read_frame
+
+    folder: Path = args.path
+    if not folder.is_dir():
+        return _fail(args, EXIT_REFUSED, f"{folder}: not a folder")
+    if args.save is not None and args.save.resolve().is_relative_to(folder.resolve()):
+        return _fail(args, EXIT_REFUSED, f"{args.save}: not inside the source folder")
+    try:
+        plan = plan_sequence(folder, args.sequence)
+    except (UnusableSequence, SequenceError) as exc:
+        return _fail(args, EXIT_UNUSABLE, str(exc))
+    unreadable: list[dict] = []
+
+    def frames():  # one read per frame; a frame that cannot be read is reported, not fatal
+        for frame, name in plan.entries:
+            try:
+                pixels = read_frame(folder / name).pixels
+            except Exception as exc:
+                unreadable.append({"frame": frame, "file": name, "error": str(exc)})
+                continue
+            yield frame, pixels
+
+    result = analyze_frames(frames())
+    if not len(result):
+        return _fail(args, EXIT_UNUSABLE, f"{plan.pattern}: no frame can be read")
+    if args.save is not None:
+        save_metrics(result, args.save)
+    report = {"pattern": plan.pattern, "frames": len(result), "unreadable": unreadable,
+              "metrics": result.to_rows(), "defects": defect_report(result)}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{plan.pattern}: {len(result)} frames analysed")
+        for line in report["defects"].get("summary", []):
+            print(f"  {line}")
+        for bad in unreadable:
+            print(f"  UNREADABLE frame {bad['frame']} ({bad['file']}): {bad['error']}")
     return EXIT_READ
 
 

@@ -141,3 +141,24 @@ def test_tiff_sequence_with_lzw_and_a_bad_frame(tmp_path):
     # DPX-only facts are null for TIFF
     assert data["descriptor"] is None and data["timecode"] is None and data["keycode"] is None
     assert snapshot(folder) == before
+
+
+def analyze(*args: str) -> tuple[int, dict | None, str]:
+    result = subprocess.run([sys.executable, "-m", "restoration", "analyze", *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env={"PATH": os.environ["PATH"]})
+    data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
+    return result.returncode, data, result.stderr
+
+
+def test_analyze_cli_reports_metrics_and_names_unreadable_frames(tmp_path, scan):
+    (scan / "reel.0086407.dpx").write_text("not a frame")
+    code, data, err = analyze(str(scan), "--json", "--save", str(tmp_path / "m.npz"))
+    assert code == 0, err
+    assert data["frames"] == 10  # 11 files, one unreadable
+    assert [u["frame"] for u in data["unreadable"]] == [86407]
+    assert len(data["metrics"]) == 10 and "mean_luma" in data["metrics"][0]
+    assert "summary" in data["defects"]
+    assert (tmp_path / "m.npz").stat().st_size > 0
+    assert analyze(str(scan), "--json", "--save", str(scan / "m.npz"))[0] == 2
+    assert analyze(str(tmp_path / "nope"))[0] == 2
