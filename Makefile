@@ -8,6 +8,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 setup: $(PY)
+	$(PY) -m pip install -q "torch==$${TORCH_VERSION:-2.13.0}"
 	$(PY) -m pip install -q -e .
 
 # The embedded default: SQLite, jobs on a background thread. Open http://127.0.0.1:8000/
