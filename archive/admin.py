@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from archive.models import Collection, Reel, Title
+from archive.models import Collection, Reel, RepairModel, Title
 
 admin.site.site_header = "Reelkeeper administration"
 admin.site.site_title = "Reelkeeper administration"
@@ -29,4 +29,21 @@ class ReelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A reel with a history is evidence; the PROTECT foreign keys refuse it anyway.
+        return False
+
+
+@admin.register(RepairModel)
+class RepairModelAdmin(admin.ModelAdmin):
+    """Registered through `manage.py register_model` (which loads and checks the file);
+    here they can be looked at and annotated."""
+
+    list_display = ["name", "arch", "scale", "sha256", "file_name", "registered_by",
+                    "registered_at"]
+    readonly_fields = ["name", "file_name", "sha256", "size", "arch", "scale", "params",
+                       "registered_by", "registered_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

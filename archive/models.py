@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -237,3 +238,26 @@ class Sequence(models.Model):
     @property
     def has_problems(self) -> bool:
         return bool(self.bad_frames or self.missing_count or self.duplicates)
+
+
+class RepairModel(models.Model):
+    """A weight file an archive placed in MODEL_DIR and registered: its digest, architecture
+    and scale were read from the file itself. Nothing is ever downloaded."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    file_name = models.CharField(max_length=300, help_text="path relative to MODEL_DIR")
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.BigIntegerField()
+    arch = models.CharField(max_length=40)
+    scale = models.PositiveSmallIntegerField()
+    params = models.JSONField(default=dict)
+    notes = models.TextField(blank=True)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      related_name="+")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.arch} x{self.scale})"
