@@ -42,9 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--save", type=Path, metavar="FILE",
                    help="also write the metrics to FILE (.npz), outside the source folder")
+    r = sub.add_parser("repair", help="apply a repair recipe to a sequence",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=_recipe_help())
+    r.add_argument("in_dir", type=Path)
+    r.add_argument("out_dir", type=Path)
+    r.add_argument("--recipe", type=Path, required=True, metavar="RECIPE.json")
+    r.add_argument("--frames", metavar="A-B", help="the files' own frame numbers, inclusive")
+    r.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    r.add_argument("--sequence", metavar="PATTERN")
+    r.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "analyze":
         return analyze(args)
+    if args.command == "repair":
+        return repair(args)
 
     from restoration.inspect import UnusableSequence, inspect_sequence
 
@@ -117,6 +129,63 @@ def analyze(args: argparse.Namespace) -> int:
             print(f"  {line}")
         for bad in unreadable:
             print(f"  UNREADABLE frame {bad['frame']} ({bad['file']}): {bad['error']}")
+    return EXIT_READ
+
+
+def _recipe_help() -> str:
+    try:
+        from restoration.repair.ops import OPS
+    except ImportError:  # pragma: no cover - the ops module is part of the package
+        OPS = {}
+    from restoration.repair.pipeline import UPSCALE_PARAMS
+
+    lines = ['The recipe is a JSON list of steps, e.g. [{"op": "dust"}, {"op": "deflicker",',
+             '"radius": 7}, {"op": "upscale", "model": "RealESRGAN_x2plus.pth"}]. Every',
+             "parameter is optional; an unknown op or parameter is refused.", ""]
+    for name, op in OPS.items():
+        lines.append(f"{name} (context {op.context} frame(s) each side)")
+        for p in op.params:
+            lines.append(f"  {p.name}: {p.help} [{p.unit}, {p.low}-{p.high}, default "
+                         f"{p.default}]")
+    lines.append("upscale (last step; invents detail)")
+    lines += [f"  {k}: {v}" for k, v in UPSCALE_PARAMS.items()]
+    return "\n".join(lines)
+
+
+def repair(args: argparse.Namespace) -> int:
+    from restoration.inspect import UnusableSequence
+    from restoration.repair.ops import RecipeError
+    from restoration.repair.pipeline import RepairError, repair_sequence
+
+    if not args.in_dir.is_dir():
+        return _fail(args, EXIT_REFUSED, f"{args.in_dir}: not a folder")
+    frames = None
+    if args.frames:
+        try:
+            a, b = (int(x) for x in args.frames.split("-", 1))
+            if a > b:
+                raise ValueError
+        except ValueError:
+            return _fail(args, EXIT_REFUSED, f"--frames {args.frames!r}: expected A-B, A <= B")
+        frames = (a, b)
+    try:
+        recipe = json.loads(args.recipe.read_text())
+    except (OSError, ValueError) as exc:
+        return _fail(args, EXIT_REFUSED, f"{args.recipe}: not a readable JSON recipe ({exc})")
+    try:
+        report = repair_sequence(args.in_dir, args.out_dir, recipe, frames=frames,
+                                 pattern=args.sequence, device=args.device)
+    except RecipeError as exc:
+        return _fail(args, EXIT_REFUSED, f"{args.recipe}: {exc}")
+    except (UnusableSequence, SequenceError) as exc:
+        return _fail(args, EXIT_UNUSABLE, str(exc))
+    except Exception as exc:  # a frame that cannot be read or written, a model that fails
+        kind = "" if isinstance(exc, RepairError) else f"{type(exc).__name__}: "
+        return _fail(args, EXIT_UNUSABLE, f"repair failed: {kind}{exc}")
+    data = {"frames_written": report.frames_written, "output": str(report.output),
+            "provenance": str(report.provenance)}
+    print(json.dumps(data) if args.json else
+          f"{report.frames_written} frames written to {report.output}")
     return EXIT_READ
 
 

@@ -586,6 +586,19 @@ def _write_dpx(data: np.ndarray, tmp: Path, target: Path, channels: tuple[str, .
     closed = out.close()
     if not (written and closed):
         raise FrameWriteError(target, f"OpenImageIO could not write {tmp.name}: {out.geterror()}")
+    _set_dpx_filename(tmp, target.name)
+
+
+DPX_FILENAME = slice(36, 136)  # ST 268 file information header: image file name, 100 bytes
+
+
+def _set_dpx_filename(path: Path, name: str) -> None:
+    """Put the final name in the header (the writer put the temporary one there), so the same
+    pixels always give the same bytes, whatever temporary name was used."""
+    field = name.encode("utf-8")[: DPX_FILENAME.stop - DPX_FILENAME.start - 1]
+    with open(path, "r+b") as fh:
+        fh.seek(DPX_FILENAME.start)
+        fh.write(field.ljust(DPX_FILENAME.stop - DPX_FILENAME.start, b"\0"))
 
 
 def _write_tiff(data: np.ndarray, tmp: Path, target: Path, channels: tuple[str, ...],

@@ -516,3 +516,16 @@ def test_importing_io_loads_neither_django_nor_the_image_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_the_same_pixels_always_give_the_same_dpx_bytes(tmp_path):
+    from restoration.dpx import read_dpx_header
+
+    px = np.arange(8 * 6 * 3, dtype=np.uint16).reshape(6, 8, 3) * 300
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    io.write_frame(px, tmp_path / "a" / "reel.0001.dpx")
+    io.write_frame(px, tmp_path / "b" / "reel.0001.dpx")
+    a = (tmp_path / "a" / "reel.0001.dpx").read_bytes()
+    assert a == (tmp_path / "b" / "reel.0001.dpx").read_bytes()
+    assert read_dpx_header(tmp_path / "a" / "reel.0001.dpx").filename == "reel.0001.dpx"

@@ -1,0 +1,218 @@
+"""Running a repair recipe over a frame sequence.
+
+A recipe is an ordered list of steps, `{"op": NAME, ...params}`: the classical operations of
+`restoration.repair.ops` (each over a window of frames) and, last if at all, `upscale` with a
+Real-ESRGAN-family weight file. Frames outside the requested range are read as context, as far
+as the recipe's temporal operations reach, so any split into chunks gives the same bytes.
+Output frames keep the input's names and format at 16 bits; `provenance.json` beside them
+records the run. The input is only read.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+UPSCALE = "upscale"
+UPSCALE_PARAMS = {
+    "model": "path to a Real-ESRGAN-family .pth weight file (required)",
+    "tile": "tile size in input pixels, 0 = chosen once from the memory available (default 0)",
+    "overlap": "context pixels around each tile, 0-256 (default 16)",
+    "batch": "tiles per forward pass, 1-64 (default 1)",
+    "precision": "fp32 (default), bf16 (CPU) or fp16 (CUDA): the faster modes deviate slightly",
+}
+
+
+class RepairError(RuntimeError):
+    """A frame could not be repaired; the message names it."""
+
+
+@dataclass
+class RepairReport:
+    frames_written: int
+    output: Path
+    provenance: Path
+    seconds: float
+
+
+def _recipe_error(message: str):
+    from restoration.repair.ops import RecipeError
+
+    return RecipeError(message)
+
+
+def check_recipe(recipe: Any) -> list[dict[str, Any]]:
+    """Validate a recipe and fill in every default; raise RecipeError naming the step."""
+    from restoration.repair.ops import check_step
+
+    if not isinstance(recipe, list) or not recipe:
+        raise _recipe_error("a recipe is a non-empty JSON list of {\"op\": NAME, ...} steps")
+    steps = []
+    for i, step in enumerate(recipe, 1):
+        if not isinstance(step, dict) or "op" not in step:
+            raise _recipe_error(f"step {i}: expected an object with an \"op\", got {step!r}")
+        if step["op"] == UPSCALE:
+            if i != len(recipe):
+                raise _recipe_error(f"step {i}: upscale must be the last step")
+            unknown = set(step) - {"op", *UPSCALE_PARAMS}
+            if unknown:
+                raise _recipe_error(f"step {i} (upscale): unknown parameter(s) "
+                                    f"{', '.join(sorted(unknown))}; known: "
+                                    f"{', '.join(UPSCALE_PARAMS)}")
+            if not step.get("model"):
+                raise _recipe_error(f"step {i} (upscale): \"model\" (a weight file) is required")
+            precision = step.get("precision", "fp32")
+            if precision not in ("fp32", "bf16", "fp16"):
+                raise _recipe_error(f"step {i} (upscale): precision {precision!r}; expected "
+                                    "fp32, bf16 or fp16")
+            values = {"op": UPSCALE, "model": str(step["model"]),
+                      "tile": int(step.get("tile", 0)), "overlap": int(step.get("overlap", 16)),
+                      "batch": int(step.get("batch", 1)), "precision": precision}
+            if not 0 <= values["overlap"] <= 256 or not 1 <= values["batch"] <= 64 or \
+                    values["tile"] < 0:
+                raise _recipe_error(f"step {i} (upscale): tile >= 0, overlap 0-256 and "
+                                    "batch 1-64 expected")
+            steps.append(values)
+        else:
+            try:
+                steps.append({"op": step["op"], **check_step(step)})
+            except Exception as exc:
+                raise _recipe_error(f"step {i}: {exc}") from None
+    return steps
+
+
+def recipe_context(steps: list[dict[str, Any]]) -> int:
+    """Frames of context needed on each side of a range for all the steps together."""
+    from restoration.repair.ops import OPS
+
+    return sum(OPS[s["op"]].context for s in steps if s["op"] != UPSCALE)
+
+
+def _code_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"reelkeeper {version('reelkeeper')}"
+    except PackageNotFoundError:
+        return "reelkeeper (not installed)"
+
+
+def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
+                    frames: tuple[int, int] | None = None, pattern: str | None = None,
+                    device: str | None = None, chunk: int = 8,
+                    on_progress: Callable[[int, int], None] | None = None,
+                    fixed_tile: int | None = None) -> RepairReport:
+    """Apply `recipe` to the frames of `in_dir` numbered within `frames` (inclusive, the files'
+    own numbers; all when None) and write them, same names, 16-bit, into `out_dir`.
+
+    `chunk` frames are held with their context at a time (memory stays bounded).
+    `fixed_tile`, when given, overrides the tile chosen from memory (a resume passes the one
+    recorded in the first run's provenance, so the bytes are the same).
+    """
+    from restoration.fixity import write_atomic
+    from restoration.inspect import plan_sequence
+    from restoration.io import read_frame, write_frame
+    from restoration.repair.ops import OPS, apply_op
+
+    started = time.perf_counter()
+    steps = check_recipe(recipe)
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if out_dir.resolve() == in_dir.resolve() or out_dir.resolve().is_relative_to(
+            in_dir.resolve()):
+        raise _recipe_error(f"{out_dir}: the output must not be inside the input folder")
+    plan = plan_sequence(in_dir, pattern)
+    names: dict[int, str] = {}
+    for frame, name in plan.entries:
+        names.setdefault(frame, name)  # a duplicate's first name, as the manifest lists it
+    order = sorted(names)
+    targets = [i for i, f in enumerate(order) if frames is None or frames[0] <= f <= frames[1]]
+    if not targets:
+        raise _recipe_error(f"no frame of {plan.pattern} is numbered within "
+                            f"{frames[0]}-{frames[1]}" if frames else f"{plan.pattern}: empty")
+    context = recipe_context(steps)
+    classical = [s for s in steps if s["op"] != UPSCALE]
+    upscale = next((s for s in steps if s["op"] == UPSCALE), None)
+    model_facts: list[dict[str, Any]] = []
+    loaded = None
+    tiling: dict[str, Any] = {}
+    if upscale is not None:
+        from restoration.repair.models import load_model, pick_device
+
+        dev = pick_device(device)
+        loaded = load_model(upscale["model"], device=dev)
+        model_facts.append({"file": str(upscale["model"]), "name": loaded.name,
+                            "sha256": loaded.sha256, "arch": loaded.arch,
+                            "scale": loaded.scale})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+
+    def read(i: int):
+        try:
+            return read_frame(in_dir / names[order[i]])
+        except Exception as exc:
+            raise RepairError(f"frame {order[i]} ({names[order[i]]}): {exc}") from None
+
+    for c0 in range(0, len(targets), chunk):
+        block = targets[c0:c0 + chunk]
+        lo, hi = max(0, block[0] - context), min(len(order) - 1, block[-1] + context)
+        source = {i: read(i) for i in range(lo, hi + 1)}
+        current = {i: source[i].pixels for i in source}
+        remaining = context
+        for step in classical:
+            op = OPS[step["op"]]
+            remaining -= op.context
+            keep = range(max(lo, block[0] - remaining), min(hi, block[-1] + remaining) + 1)
+            params = {k: v for k, v in step.items() if k != "op"}
+            updated = {}
+            for i in keep:
+                w0, w1 = max(lo, i - op.context), min(hi, i + op.context)
+                window = [current[j] for j in range(w0, w1 + 1)]
+                updated[i] = apply_op(step["op"], window, i - w0, **params)
+            current = updated
+        results = {i: current[i] for i in block}
+        if loaded is not None:
+            from restoration.repair.tiling import choose_tile, upscale_frames_with_report
+
+            first = results[block[0]]
+            if "tile" not in tiling:  # chosen once per run, used by every chunk
+                tiling["tile"] = fixed_tile if fixed_tile is not None else (
+                    upscale["tile"] or choose_tile(first.shape[0], first.shape[1],
+                                                   loaded.scale, str(dev),
+                                                   overlap=upscale["overlap"]))
+            import numpy as np
+
+            report = upscale_frames_with_report(
+                loaded.net, np.stack([results[i] for i in block]), loaded.scale,
+                tile=tiling["tile"], overlap=upscale["overlap"], batch=upscale["batch"],
+                device=dev, precision=upscale["precision"])
+            tiling.update(report.provenance())
+            results = {i: report.pixels[k] for k, i in enumerate(block)}
+        for i in block:
+            target = out_dir / names[order[i]]
+            write_frame(results[i], target, like=source[i])
+            written += 1
+            if on_progress:
+                on_progress(written, len(targets))
+    provenance = {
+        "code": _code_version(),
+        "input": {"folder": str(in_dir), "pattern": plan.pattern},
+        "frames": [order[targets[0]], order[targets[-1]]],
+        "frames_written": written,
+        "recipe": steps,
+        "context_frames": context,
+        "models": model_facts,
+        "tiling": tiling or None,
+        "invents_detail": [s["op"] for s in steps
+                           if s["op"] == UPSCALE or OPS[s["op"]].invents_detail],
+        "output_bits": 16,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    prov_path = out_dir / "provenance.json"
+    write_atomic(prov_path, json.dumps(provenance, indent=2).encode())
+    return RepairReport(written, out_dir, prov_path, time.perf_counter() - started)
