@@ -16,12 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PAIR = ROOT.parent / "shared" / "external" / "sequence" / "dpx_wav_pair"
 
 
-def cli(*args: str) -> tuple[int, dict | None, str]:
-    result = subprocess.run([sys.executable, "-m", "restoration", "inspect", *args], cwd=ROOT,
+def run_cli(command: str, *args: str) -> tuple[int, dict | None, str]:
+    result = subprocess.run([sys.executable, "-m", "restoration", command, *args], cwd=ROOT,
                             capture_output=True, text=True, timeout=120,
                             env={"PATH": os.environ["PATH"]})
     data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
     return result.returncode, data, result.stderr
+
+
+def cli(*args: str) -> tuple[int, dict | None, str]:
+    return run_cli("inspect", *args)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
@@ -144,11 +148,7 @@ def test_tiff_sequence_with_lzw_and_a_bad_frame(tmp_path):
 
 
 def analyze(*args: str) -> tuple[int, dict | None, str]:
-    result = subprocess.run([sys.executable, "-m", "restoration", "analyze", *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120,
-                            env={"PATH": os.environ["PATH"]})
-    data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
-    return result.returncode, data, result.stderr
+    return run_cli("analyze", *args)
 
 
 def test_analyze_cli_reports_metrics_and_names_unreadable_frames(tmp_path, scan):
