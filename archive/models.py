@@ -216,6 +216,8 @@ class Sequence(models.Model):
     error = models.TextField(blank=True)
     proxies = models.JSONField(default=dict, blank=True,
                                help_text="thumbnails and contact sheets under storage_dir")
+    analysis = models.JSONField(default=dict, blank=True,
+                                help_text="the defect report; per-frame metrics in analysis.npz")
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)

@@ -125,3 +125,28 @@ def make_proxies_job(job_id: int) -> None:
         "errors": report.errors})
     finish_job(job_id, message=f"thumbnails made, {len(report.sheets)} contact "
                                f"sheet{'s' if len(report.sheets) != 1 else ''}")
+
+
+def analyze_scan_job(job_id: int) -> None:
+    """Per-frame metrics of an imported scan (analysis.npz beside its manifest) and the reel's
+    defect report, for the restorer who chooses the repair recipe."""
+    from archive.models import Sequence
+    from restoration.analysis import analyze_sequence, defect_report, save_metrics
+
+    job = begin_job(job_id, worker=worker_name())
+    sequence = Sequence.objects.get(pk=job.args["sequence"])
+    plan = _plan_of(sequence)
+    bad = {b["file"] for b in sequence.bad_frames}
+    seen: set[int] = set()
+    paths = []
+    for frame, name in plan.entries:
+        if name not in bad and frame not in seen:  # a duplicate's first file, as listed
+            seen.add(frame)
+            paths.append((frame, plan.folder / name))
+    result = analyze_sequence(paths, on_progress=_progress(job_id))
+    target = Path(sequence.storage_dir) / "analysis.npz"
+    save_metrics(result, target)
+    report = defect_report(result)
+    Sequence.objects.filter(pk=sequence.pk).update(
+        analysis={"file": target.name, "frames": len(result), "report": report})
+    finish_job(job_id, message=f"analysed; {len(report.get('summary', []))} findings")

@@ -33,6 +33,7 @@ JOB_KINDS: dict[str, tuple[str, int]] = {
     "ingest_chunk": ("ingest", 4 * 3600),
     "ingest_finish": ("ingest", 4 * 3600),
     "make_proxies": ("cpu", 4 * 3600),
+    "analyze_scan": ("cpu", 8 * 3600),
     "always_fails": ("default", 60),  # proves the failure path end to end (tests, `demo`)
 }
 

@@ -616,4 +616,5 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
         from workflow.runner import enqueue
 
         enqueue("make_proxies", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
+        enqueue("analyze_scan", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
     return Sequence.objects.get(pk=sequence.pk)

@@ -52,9 +52,12 @@ def test_import_from_the_page_and_the_approver_sees_the_problems(client, people,
     assert (seq.state, seq.frame_count, seq.missing) == ("problems", 9, [104])
     assert [b["frame"] for b in seq.bad_frames] == [106]
     assert seq.proxies["thumbnails"]  # made by the proxies job, run inline
+    assert seq.analysis["frames"] == 8  # 9 files, the bad one left out
+    assert (Path(seq.storage_dir) / "analysis.npz").stat().st_size > 0
     page = client.get(scan_run.reel.get_absolute_url()).content.decode()
     assert "Problems" in page and "1 frame missing: 104" in page
     assert "bad frame 106" in page and "reel.0000106.dpx" in page
+    assert "Analysis of 8 frames" in page
     thumb = seq.proxies["thumbnails"][0][1]
     img = client.get(reverse("workflow:sequence_file", args=[seq.reel_id, seq.pk, "thumbs",
                                                             thumb]))
