@@ -21,3 +21,19 @@ def sequence_report(seq: Any) -> dict[str, Any]:
         "algorithms": [seq.manifest_algorithm] if seq.manifest_algorithm else [],
         "error": seq.error or None,
     }
+
+
+def import_progress(sequence: Any) -> tuple[int, int]:
+    """(files read, files to read) of a sequence's import, resumed attempts counted once."""
+    from workflow.models import Job, JobState
+
+    total = sequence.frame_count + sum(len(group) - 1 for group in sequence.duplicates)
+    finished: set[tuple[int, int]] = set()
+    running = 0
+    for job in Job.objects.filter(kind="ingest_chunk", args__sequence=sequence.pk):
+        if job.state == JobState.DONE:
+            finished.add((job.args["start"], job.args["stop"]))
+        elif job.state == JobState.RUNNING:
+            running += job.done
+    done = sum(stop - start for start, stop in finished) + running
+    return min(done, total), total

@@ -45,6 +45,7 @@ from workflow.models import (
 )
 from workflow.photos import store_photo
 from workflow.roles import Role, has_role, is_staff_member
+from workflow.scanreport import import_progress
 from workflow.transitions import NotAllowed, TransitionRefused
 
 View = Callable[..., HttpResponse]
@@ -744,12 +745,9 @@ def sequence_progress(request: HttpRequest, pk: int, seq_id: int) -> HttpRespons
     from archive.models import Sequence, SequenceState
 
     sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
-    chunks = Job.objects.filter(kind="ingest_chunk", args__sequence=sequence.pk)
-    done = sum(j.done for j in chunks if j.state != JobState.DONE) + sum(
-        (j.args["stop"] - j.args["start"]) for j in chunks if j.state == JobState.DONE)
-    total = sequence.frame_count + len(sum(sequence.duplicates, []))
+    done, total = import_progress(sequence)
     response = render(request, "workflow/_import_progress.html", {
-        "sequence": sequence, "done": min(done, total), "total": total,
+        "sequence": sequence, "done": done, "total": total,
         "percent": int(100 * done / total) if total else 0})
     if sequence.state != SequenceState.IMPORTING:
         response["HX-Refresh"] = "true"

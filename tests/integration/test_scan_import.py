@@ -288,3 +288,19 @@ def test_import_scan_outside_roots_exits_2(people, roots, scan_run, tmp_path):
         call_command("import_scan", scan_run.reel.accession, str(tmp_path / "out"), "--user",
                      "technician", stdout=io.StringIO(), stderr=io.StringIO())
     assert exit_.value.code == 2
+
+
+def test_progress_counts_each_file_once(people, roots, scan_run, settings):
+    from workflow.scanreport import import_progress
+
+    settings.JOBS_BACKEND = "thread"
+    folder = roots / "reel1"
+    write_sequence(folder, range(1, 8))
+    write_dpx(folder / "reel.000005.dpx")  # a duplicate of frame 5: 8 files for 7 frames
+    seq = t.start_scan_import(scan_run, folder, by=people["technician"])
+    assert runner.wait_in_process(timeout=120)
+    seq.refresh_from_db()
+    assert import_progress(seq) == (8, 8)
+    again = Job.objects.filter(kind="ingest_chunk").first()  # a chunk that ran twice (resume)
+    Job.objects.create(kind="ingest_chunk", queue="ingest", state="done", args=again.args)
+    assert import_progress(seq) == (8, 8)

@@ -19,9 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 from archive.models import Reel, SequenceState
 from restoration.inspect import UnusableSequence
 from workflow.management.acting import acting_user
-from workflow.models import Job, StageRun
+from workflow.models import StageRun
 from workflow.roles import Role
-from workflow.scanreport import sequence_report
+from workflow.scanreport import import_progress, sequence_report
 from workflow.transitions import TransitionRefused, start_scan_import
 
 
@@ -68,9 +68,8 @@ class Command(BaseCommand):
             sequence.refresh_from_db()
             if sequence.state != SequenceState.IMPORTING:
                 return sequence
-            jobs = Job.objects.filter(kind="ingest_chunk", args__sequence=sequence.pk)
-            done = sum(j.done for j in jobs)
-            line = f"{sequence.pattern}: {done} of {sequence.frame_count} files read"
+            done, total = import_progress(sequence)
+            line = f"{sequence.pattern}: {done} of {total} files read"
             if line != last:
                 self.stderr.write(line)
                 last = line
