@@ -17,7 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from archive.models import Collection, Reel, Title
+from archive.models import Collection, Reel, Sequence, SequenceKind, SequenceState, Title
 from restoration.images import InvalidImage
 from workflow import transitions
 from workflow.forms import (
@@ -283,8 +283,6 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
             request.user, Role.TECHNICIAN, Role.SUPERVISOR, Role.ARCHIVIST),
         "preserved": reel.current_stage == PRESERVED,
     }
-    from archive.models import Sequence, SequenceKind
-
     context["raw_scan"] = (Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN,
                                                    superseded_at=None)
                            .exclude(state="importing").order_by("-version").first()
@@ -351,8 +349,6 @@ def ingest_folders(limit: int = 1000) -> list[tuple[str, str]]:
 
 def _scan_context(request: HttpRequest, reel: Reel, run: StageRun, verbs: set[str],
                   work_form: Any, import_form: Any) -> dict[str, Any]:
-    from archive.models import Sequence, SequenceState
-
     record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
     form = work_form or ScanSettingsForm(instance=record or ScanRecord(run=run))
     if "edit" not in verbs:
@@ -720,8 +716,6 @@ def import_scan(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def resume_import(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
-    from archive.models import Sequence
-
     sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
     return _act(request, sequence.reel,
                 lambda: transitions.resume_scan_import(sequence, by=request.user),
@@ -732,8 +726,6 @@ def resume_import(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
 @staff_required
 def sequence_card(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
     """A sequence's summary, asked for again while its thumbnails are being made."""
-    from archive.models import Sequence
-
     sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
     return render(request, "workflow/_sequence.html", {"sequence": sequence})
 
@@ -742,8 +734,6 @@ def sequence_card(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
 @staff_required
 def sequence_progress(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
     """The import's progress bar; once the import has ended, the page reloads itself."""
-    from archive.models import Sequence, SequenceState
-
     sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
     done, total = import_progress(sequence)
     response = render(request, "workflow/_import_progress.html", {
@@ -763,8 +753,6 @@ def sequence_file(request: HttpRequest, pk: int, seq_id: int, kind: str, name: s
                   ) -> HttpResponse:
     """A proxy (thumbnail, contact sheet) or the manifest / bag-info of a sequence."""
     from pathlib import Path
-
-    from archive.models import Sequence
 
     sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk)
     folders = {"thumbs": "proxies/thumbs", "sheets": "proxies/sheets", "meta": ""}
