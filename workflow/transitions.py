@@ -15,14 +15,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from archive.models import Reel
+from archive.models import Reel, Sequence, SequenceKind, SequenceState
 from workflow.history import append_event, digest_of
 from workflow.models import (
     PRESERVED,
     Event,
     Inspection,
+    InspectionPhoto,
     Job,
     JobState,
+    ScanRecord,
     Stage,
     StageRun,
     Status,
@@ -185,7 +187,6 @@ def _work(run: StageRun) -> dict[str, Any]:
         inspection = Inspection.objects.filter(run=run).first()
         work["inspection"] = inspection.work() if inspection else None
     if run.stage == Stage.SCAN:
-        from workflow.models import ScanRecord
 
         record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
         work["scan"] = record.work() if record else None
@@ -194,9 +195,6 @@ def _work(run: StageRun) -> dict[str, Any]:
 
 def _check_scan_ready(run: StageRun) -> None:
     """A scan is signed off only with a finished import: the sign-off binds its manifest."""
-    from archive.models import SequenceState
-    from workflow.models import ScanRecord
-
     record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
     seq = record.sequence if record else None
     if seq is None:
@@ -214,7 +212,6 @@ def current_digest(run: StageRun) -> str:
 
 def attach_photo(run: StageRun, stored: dict[str, Any], *, by: AbstractBaseUser) -> Any:
     """Attach an already stored, checked photo to the inspection and queue its thumbnail."""
-    from workflow.models import InspectionPhoto
     from workflow.runner import enqueue
 
     with transaction.atomic():
@@ -371,7 +368,6 @@ def fail_job(job_id: int, *, error: str) -> Job:
         if then:
             fail_job(then, error=f"not run: {job.kind} job {job.pk} failed: {error}"[:4000])
         if job.kind in ("ingest_chunk", "ingest_finish") and "sequence" in job.args:
-            from archive.models import Sequence, SequenceState
 
             Sequence.objects.filter(pk=job.args["sequence"], state=SequenceState.IMPORTING
                                     ).update(state=SequenceState.FAILED, error=error[:4000])
@@ -441,8 +437,6 @@ def _check_links(folder: Path, names: list[str]) -> None:
 @transaction.atomic
 def save_scan_settings(run: StageRun, values: dict[str, Any], *, by: AbstractBaseUser):
     """Record the scanner settings (the first save starts the stage)."""
-    from workflow.models import ScanRecord
-
     return _save_record(run, ScanRecord, Stage.SCAN, values, by)
 
 
@@ -463,10 +457,8 @@ def start_scan_import(run: StageRun, folder: str | Path, pattern: str | None = N
 
     from django.conf import settings
 
-    from archive.models import Sequence, SequenceKind, SequenceState
     from restoration.fixity import write_atomic
     from restoration.inspect import plan_sequence
-    from workflow.models import ScanRecord
     from workflow.runner import enqueue_group
 
     run = StageRun.objects.select_related("reel").get(pk=run.pk)
@@ -523,8 +515,6 @@ def resume_scan_import(sequence: Any, *, by: AbstractBaseUser):
 
     from django.conf import settings
 
-    from archive.models import Sequence, SequenceState
-    from workflow.models import ScanRecord
     from workflow.runner import enqueue_group
 
     with transaction.atomic():
@@ -570,8 +560,6 @@ def chunk_path(storage: Path, start: int, stop: int) -> Path:
 @transaction.atomic
 def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
     """Record what the import found; a newer raw scan supersedes the reel's earlier ones."""
-    from archive.models import Sequence, SequenceKind, SequenceState
-
     sequence = Sequence.objects.get(pk=sequence_id)
     reel = _lock_reel(sequence.reel_id)
     f = report.facts
@@ -603,7 +591,6 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
         Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN, superseded_at=None,
                                 pk__lt=sequence.pk).update(superseded_at=now,
                                                            superseded_by=sequence)
-    from workflow.models import ScanRecord
 
     record = ScanRecord.objects.select_related("run").filter(sequence_id=sequence.pk).first()
     run = record.run if record else None
