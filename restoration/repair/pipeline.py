@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,15 @@ class RepairError(RuntimeError):
 
 @dataclass
 class RepairReport:
+    """What a run wrote: `names` are the output files in frame order, `data` the provenance
+    (also written to `provenance` unless the caller asked for none)."""
+
     frames_written: int
     output: Path
-    provenance: Path
+    provenance: Path | None
     seconds: float
+    names: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def _recipe_error(message: str):
@@ -107,13 +112,19 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                     frames: tuple[int, int] | None = None, pattern: str | None = None,
                     device: str | None = None, chunk: int = 8,
                     on_progress: Callable[[int, int], None] | None = None,
-                    fixed_tile: int | None = None) -> RepairReport:
+                    tiling: dict[str, Any] | None = None,
+                    provenance_path: Path | None | bool = True) -> RepairReport:
     """Apply `recipe` to the frames of `in_dir` numbered within `frames` (inclusive, the files'
     own numbers; all when None) and write them, same names, 16-bit, into `out_dir`.
 
     `chunk` frames are held with their context at a time (memory stays bounded).
-    `fixed_tile`, when given, overrides the tile chosen from memory (a resume passes the one
-    recorded in the first run's provenance, so the bytes are the same).
+    `tiling`, when given, is the ``"tiling"`` of an earlier run's provenance: its tile (``None``
+    = whole frames) is used instead of one chosen from the memory available, so a resume or
+    another chunk of the same run gives the same bytes. `provenance_path`: True writes
+    ``out_dir/provenance.json``, a path writes it there, False or None writes none (the
+    report's ``data`` holds it either way).
+    A fast precision (bf16, fp16) is measured against fp32 on the run's first frame and the
+    deviation (in 16-bit code values) is recorded under ``tiling.deviation_vs_fp32``.
     """
     from restoration.fixity import write_atomic
     from restoration.inspect import plan_sequence
@@ -140,7 +151,8 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
     upscale = next((s for s in steps if s["op"] == UPSCALE), None)
     model_facts: list[dict[str, Any]] = []
     loaded = None
-    tiling: dict[str, Any] = {}
+    fixed = dict(tiling) if tiling else None
+    tiling = {}
     if upscale is not None:
         from restoration.repair.models import load_model, pick_device
 
@@ -151,6 +163,7 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                             "scale": loaded.scale})
     out_dir.mkdir(parents=True, exist_ok=True)
     written = 0
+    names_written: list[str] = []
 
     def read(i: int):
         try:
@@ -177,26 +190,46 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
             current = updated
         results = {i: current[i] for i in block}
         if loaded is not None:
-            from restoration.repair.tiling import choose_tile, upscale_frames_with_report
+            import numpy as np
+
+            from restoration.repair.tiling import (
+                calibrate_tile,
+                precision_deviation,
+                upscale_frames_with_report,
+            )
 
             first = results[block[0]]
             if "tile" not in tiling:  # chosen once per run, used by every chunk
-                tiling["tile"] = fixed_tile if fixed_tile is not None else (
-                    upscale["tile"] or choose_tile(first.shape[0], first.shape[1],
-                                                   loaded.scale, str(dev),
-                                                   overlap=upscale["overlap"]))
-            import numpy as np
-
+                if fixed is not None and "tile" in fixed:
+                    tiling["tile"] = fixed["tile"]
+                else:
+                    tiling["tile"] = upscale["tile"] or calibrate_tile(
+                        loaded.net, first.shape[0], first.shape[1], loaded.scale, device=dev,
+                        overlap=upscale["overlap"], batch=upscale["batch"],
+                        precision=upscale["precision"])
+                if upscale["precision"] != "fp32":
+                    dev_report = precision_deviation(
+                        loaded.net, first[None], loaded.scale, precision=upscale["precision"],
+                        tile=tiling["tile"], overlap=upscale["overlap"],
+                        batch=upscale["batch"], device=dev)
+                    tiling["deviation_vs_fp32"] = {
+                        "frame": order[block[0]], "max_abs_16bit": dev_report.max_abs,
+                        "mean_abs_16bit": round(dev_report.mean_abs, 4),
+                        "rms_16bit": round(dev_report.rms, 4)}
             report = upscale_frames_with_report(
                 loaded.net, np.stack([results[i] for i in block]), loaded.scale,
                 tile=tiling["tile"], overlap=upscale["overlap"], batch=upscale["batch"],
                 device=dev, precision=upscale["precision"])
+            deviation = tiling.get("deviation_vs_fp32")
             tiling.update(report.provenance())
+            if deviation is not None:
+                tiling["deviation_vs_fp32"] = deviation
             results = {i: report.pixels[k] for k, i in enumerate(block)}
         for i in block:
             target = out_dir / names[order[i]]
             write_frame(results[i], target, like=source[i])
             written += 1
+            names_written.append(target.name)
             if on_progress:
                 on_progress(written, len(targets))
     provenance = {
@@ -208,11 +241,16 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
         "context_frames": context,
         "models": model_facts,
         "tiling": tiling or None,
+        "device": str(dev) if upscale is not None else "cpu (numpy)",
         "invents_detail": [s["op"] for s in steps
                            if s["op"] == UPSCALE or OPS[s["op"]].invents_detail],
         "output_bits": 16,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    prov_path = out_dir / "provenance.json"
-    write_atomic(prov_path, json.dumps(provenance, indent=2).encode())
-    return RepairReport(written, out_dir, prov_path, time.perf_counter() - started)
+    prov_path: Path | None = None
+    if provenance_path:
+        prov_path = out_dir / "provenance.json" if provenance_path is True else Path(
+            provenance_path)
+        write_atomic(prov_path, json.dumps(provenance, indent=2).encode())
+    return RepairReport(written, out_dir, prov_path, time.perf_counter() - started,
+                        names=names_written, data=provenance)
