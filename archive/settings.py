@@ -112,6 +112,11 @@ MEDIA_ROOT = STORAGE_ROOT / "media"
 # Scan import: frames per chunk job (several workers share one reel) and reading threads per job.
 INGEST_CHUNK_FRAMES = env_int("INGEST_CHUNK_FRAMES", 500)
 INGEST_THREADS = env_int("INGEST_THREADS", 2)
+# Repair: frames per `gpu` job (each also reads its temporal context), the torch device of the
+# workers ("" = CUDA when present, else the CPU), and the longest preview.
+REPAIR_CHUNK_FRAMES = env_int("REPAIR_CHUNK_FRAMES", 240)
+REPAIR_DEVICE = env_str("REPAIR_DEVICE", "")
+REPAIR_PREVIEW_MAX_FRAMES = env_int("REPAIR_PREVIEW_MAX_FRAMES", 48)
 # Proxies of an imported scan: a thumbnail of every Nth frame, a contact sheet per block.
 PROXY_EVERY = env_int("PROXY_EVERY", 24)
 PROXY_SHEET_FRAMES = env_int("PROXY_SHEET_FRAMES", 1440)

@@ -92,3 +92,39 @@ class ImportScanForm(forms.Form):
     def __init__(self, *args, folders: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["folder"].choices = [("", "— choose a folder —"), *folders]
+
+
+class RepairRecipeForm(forms.Form):
+    """The recipe as JSON (shape only here; ops, parameters and models are checked by the
+    transition, which names the step)."""
+
+    recipe = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false", "class": "code"}),
+        help_text='a JSON list of steps, e.g. [{"op": "dust"}, {"op": "denoise", '
+                  '"strength": 0.4}]; every parameter is optional')
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_recipe(self) -> list:
+        import json
+
+        text = self.cleaned_data["recipe"]
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"not valid JSON: {exc}") from None
+        if not isinstance(value, list) or not value:
+            raise forms.ValidationError('expected a non-empty JSON list of steps '
+                                        '[{"op": NAME, ...}, ...]')
+        return value
+
+
+class RepairPreviewForm(forms.Form):
+    first = forms.IntegerField(label="from frame", min_value=0)
+    last = forms.IntegerField(label="to frame", min_value=0)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("first") is not None and data.get("last") is not None and \
+                data["last"] < data["first"]:
+            self.add_error("last", "the last frame comes after the first")
+        return data

@@ -150,3 +150,218 @@ def analyze_scan_job(job_id: int) -> None:
     Sequence.objects.filter(pk=sequence.pk).update(
         analysis={"file": target.name, "frames": len(result), "report": report})
     finish_job(job_id, message=f"analysed; {len(report.get('summary', []))} findings")
+
+
+# Repair -----------------------------------------------------------------------------------
+
+def _device() -> str | None:
+    return settings.REPAIR_DEVICE or None
+
+
+def preview_dir(job) -> Path:
+    return Path(settings.STORAGE_ROOT) / job.reel.accession / "repair-previews" / f"job-{job.pk}"
+
+
+def repair_preview_job(job_id: int) -> None:
+    """The saved recipe over a few frames of the raw scan: before and after images and the
+    analysis of both. The network, if any, is loaded here, inside the job (never before RQ
+    forks)."""
+    from archive.models import Sequence
+    from restoration.proxies import transfer_kind
+    from restoration.repair.pipeline import repair_sequence
+    from restoration.repair.preview import compare
+    from workflow.recipes import for_pipeline, resolve_recipe
+
+    job = begin_job(job_id, worker=worker_name())
+    source = Sequence.objects.get(pk=job.args["source"])
+    resolved = resolve_recipe(job.args["recipe"])
+    out = preview_dir(job)
+    first, last = job.args["first"], job.args["last"]
+    progress = _progress(job_id)
+    report = repair_sequence(Path(source.root_path), out / "frames", for_pipeline(resolved),
+                             frames=(first, last), pattern=source.pattern, device=_device(),
+                             provenance_path=out / "provenance.json",
+                             on_progress=lambda d, t: progress(d, 2 * t))
+    plan = _plan_of(source)
+    wanted = set(report.names)
+    seen: set[str] = set()
+    entries = []
+    for frame, name in plan.entries:
+        if name in wanted and name not in seen:
+            seen.add(name)
+            entries.append((frame, name))
+    compare(Path(source.root_path), out / "frames", entries, out,
+            kind=transfer_kind((source.transfer or {}).get("code")),
+            on_progress=lambda d, t: progress(t // 2 + d // 2, t))
+    finish_job(job_id, message=f"preview of frames {first}-{last} ready")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 21), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _claim_tiling(storage: Path, tiling: dict | None) -> dict | None:
+    """The run's tiling: the first chunk to finish records the tile it chose, exclusively;
+    every other chunk then uses it. Returns what is recorded."""
+    import json
+    import os
+
+    path = storage / "tiling.json"
+    if tiling is not None and not path.exists():
+        tmp = storage / f".tiling.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(tiling))
+        try:
+            os.link(tmp, path)  # fails if another chunk recorded one first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def repair_chunk_job(job_id: int) -> None:
+    """Repair one range of frames (reading the context around it) into the output folder.
+
+    Each frame file is written whole (temporary name, then renamed); the chunk's result, the
+    SHA-256 of each frame it wrote, is written last. A chunk whose result exists is not done
+    again; one that was cut off half-way is done again from the start and gives the same bytes,
+    because every chunk uses the run's recorded tiling.
+    """
+    import json
+
+    from archive.models import Sequence
+    from restoration.fixity import write_atomic
+    from restoration.repair.pipeline import repair_sequence
+    from workflow.recipes import for_pipeline
+    from workflow.transitions import repair_chunk_path
+
+    job = begin_job(job_id, worker=worker_name())
+    sequence = Sequence.objects.get(pk=job.args["sequence"])
+    storage = Path(sequence.storage_dir)
+    start, stop = job.args["start"], job.args["stop"]
+    marker = repair_chunk_path(storage, start, stop)
+    if marker.exists():
+        finish_job(job_id, message="already repaired before (resumed)")
+        return
+    spec = json.loads((storage / "repair.json").read_text())
+    frames = spec["frames"][start:stop]
+    recipe = spec["recipe"]
+    _check_models(recipe)
+    upscales = any(s["op"] == "upscale" for s in recipe)
+    recorded = _claim_tiling(storage, None)
+    while True:
+        report = repair_sequence(
+            Path(spec["source"]["folder"]), Path(sequence.root_path), for_pipeline(recipe),
+            frames=(frames[0], frames[-1]), pattern=spec["source"]["pattern"],
+            device=spec.get("device"), tiling=recorded, provenance_path=False,
+            on_progress=_progress(job_id))
+        used = report.data.get("tiling")
+        if not upscales or recorded is not None:
+            break
+        recorded = _claim_tiling(storage, used)
+        if recorded.get("tile") == used.get("tile"):
+            break  # this chunk's tile is the run's; otherwise it is done again with the run's
+    out = Path(sequence.root_path)
+    result = {"start": start, "stop": stop, "worker": worker_name(),
+              "frames": [[f, n, _sha256(out / n)] for f, n in zip(frames, report.names,
+                                                                   strict=True)],
+              "provenance": report.data}
+    write_atomic(marker, json.dumps(result).encode())
+    finish_job(job_id, message=f"{len(frames)} frames repaired")
+
+
+def _check_models(recipe: list[dict]) -> None:
+    """Each model file must still be the one registered when the run started."""
+    for step in recipe:
+        if step["op"] == "upscale":
+            actual = _sha256(Path(step["model"]))
+            if actual != step["model_sha256"]:
+                raise RuntimeError(f"{step['model']}: its SHA-256 is {actual}, not the "
+                                   f"{step['model_sha256']} of {step['model_name']!r} when the "
+                                   "repair started: the file was changed")
+
+
+def repair_finish_job(job_id: int) -> None:
+    """Check that every chunk is there, read every output frame once into the manifest, check
+    each digest against the one its chunk recorded, write the provenance and record the
+    sequence (the stage's work is then ready to be signed off)."""
+    import hashlib
+    import json
+
+    from archive.models import Sequence
+    from restoration.fixity import write_atomic
+    from restoration.inspect import plan_sequence, read_frames, summarise
+    from workflow.recipes import invents_detail
+    from workflow.transitions import finish_repair, repair_chunk_path
+
+    job = begin_job(job_id, worker=worker_name())
+    sequence = Sequence.objects.select_related("reel").get(pk=job.args["sequence"])
+    storage = Path(sequence.storage_dir)
+    spec = json.loads((storage / "repair.json").read_text())
+    expected: list[list] = []
+    chunks = []
+    for start, stop in spec["chunks"]:
+        path = repair_chunk_path(storage, start, stop)
+        if not path.exists():
+            raise RuntimeError(f"frames {spec['frames'][start]}-{spec['frames'][stop - 1]} "
+                               f"were not repaired ({path.name} missing): resume the repair")
+        chunk = json.loads(path.read_text())
+        chunks.append(chunk)
+        expected.extend(chunk["frames"])
+    if [f for f, _, _ in expected] != spec["frames"]:
+        raise RuntimeError("the repaired chunks do not add up to the scan's frames: resume "
+                           "the repair")
+    plan = plan_sequence(Path(sequence.root_path), spec["source"]["pattern"])
+    if plan.others:
+        raise RuntimeError(f"{sequence.root_path} holds files that are not repaired frames: "
+                           f"{', '.join(plan.others[:5])}")
+    records = read_frames(plan, workers=settings.INGEST_THREADS, on_progress=_progress(job_id))
+    for (frame, name, digest), record in zip(expected, records, strict=False):
+        if record.name != name or record.digests.get("sha256") != digest:
+            raise RuntimeError(f"frame {frame} ({name}): its SHA-256 is "
+                               f"{record.digests.get('sha256')}, not the {digest} written by "
+                               "its chunk: the file changed after it was written")
+    if len(records) != len(expected):
+        raise RuntimeError(f"{len(records)} frames found for {len(expected)} repaired")
+    first = chunks[0]["provenance"]
+    recipe = [{k: v for k, v in s.items() if k != "model"} if s["op"] == "upscale" else s
+              for s in spec["recipe"]]
+    provenance = {
+        "code": first["code"], "source": spec["source"], "recipe": recipe,
+        "context_frames": first["context_frames"],
+        "models": [{"name": s["model_name"], "sha256": s["model_sha256"],
+                    "arch": m.get("arch"), "scale": m.get("scale")}
+                   for s, m in zip([s for s in spec["recipe"] if s["op"] == "upscale"],
+                                   first["models"], strict=True)],
+        "tiling": first["tiling"],
+        "devices": sorted({c["provenance"]["device"] for c in chunks}),
+        "workers": sorted({c["worker"] for c in chunks}),
+        "invents_detail": invents_detail(spec["recipe"]),
+        "frames": [spec["frames"][0], spec["frames"][-1]], "frame_count": len(expected),
+        "chunks": len(chunks), "output_bits": 16,
+    }
+    deviations = [c["provenance"]["tiling"].get("deviation_vs_fp32") for c in chunks
+                  if c["provenance"].get("tiling")]
+    if any(deviations):
+        provenance["tiling"] = {**first["tiling"], "deviation_vs_fp32": max(
+            (d for d in deviations if d), key=lambda d: d["max_abs_16bit"])}
+    blob = json.dumps(provenance, indent=2).encode()
+    write_atomic(storage / "provenance.json", blob)
+    provenance["sha256"] = hashlib.sha256(blob).hexdigest()
+    report = summarise(plan, records, manifest_dir=storage, bag_info={
+        "External-Identifier": sequence.reel.accession,
+        "Sequence-Version": f"repaired-v{sequence.version}",
+        "Source-Sequence": f"raw_scan-v{spec['source']['version']} "
+                           f"({spec['source']['manifest_digest']})",
+        "Repair-Provenance-SHA256": provenance["sha256"],
+        "Invents-Detail": ", ".join(provenance["invents_detail"]) or "no",
+    })
+    finish_repair(sequence.pk, report, provenance, by=job.created_by)
+    finish_job(job_id, message=f"{report.frames} frames; manifest "
+                               f"{report.manifest.digest[:12] if report.manifest else 'none'}")

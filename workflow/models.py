@@ -403,3 +403,35 @@ class ScanRecord(models.Model):
             "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
             "manifest_digest": seq.manifest_digest, "state": seq.state}
         return facts
+
+
+class RepairRecord(models.Model):
+    """The repair stage's work: the recipe, the raw scan it applies to and what it produced.
+
+    `recipe` is the checked list of steps with every default filled in; an `upscale` step names
+    a registered model (`archive.RepairModel.name`), never a path. The run's resolved recipe
+    (with each model's file and SHA-256) is written beside the output when a full run starts.
+    """
+
+    run = models.OneToOneField(StageRun, on_delete=models.PROTECT, related_name="repair")
+    recipe = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    source = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    sequence = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    WORK_FIELDS = ("recipe", "notes")
+
+    def __str__(self) -> str:
+        return f"repair record of {self.run}"
+
+    def work(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"recipe": self.recipe, "notes": self.notes}
+        for name in ("source", "sequence"):
+            seq = getattr(self, name)
+            facts[name] = None if seq is None else {
+                "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
+                "manifest_digest": seq.manifest_digest, "state": seq.state}
+        return facts

@@ -34,6 +34,10 @@ JOB_KINDS: dict[str, tuple[str, int]] = {
     "ingest_finish": ("ingest", 4 * 3600),
     "make_proxies": ("cpu", 4 * 3600),
     "analyze_scan": ("cpu", 8 * 3600),
+    # The network is loaded inside these jobs, never before RQ forks (see workflow.jobs).
+    "repair_preview": ("gpu", 3600),
+    "repair_chunk": ("gpu", 12 * 3600),
+    "repair_finish": ("cpu", 8 * 3600),
     "always_fails": ("default", 60),  # proves the failure path end to end (tests, `demo`)
 }
 

@@ -24,13 +24,18 @@ def sequence_report(seq: Any) -> dict[str, Any]:
 
 
 def import_progress(sequence: Any) -> tuple[int, int]:
-    """(files read, files to read) of a sequence's import, resumed attempts counted once."""
+    """(files done, files to do) of a sequence's import, or of a repair's output; resumed
+    attempts counted once."""
     from workflow.models import Job, JobState
 
-    total = sequence.frame_count + sum(len(group) - 1 for group in sequence.duplicates)
+    if sequence.kind == "repaired":
+        kind, total = "repair_chunk", sequence.frame_count
+    else:
+        kind = "ingest_chunk"
+        total = sequence.frame_count + sum(len(group) - 1 for group in sequence.duplicates)
     finished: set[tuple[int, int]] = set()
     running = 0
-    for job in Job.objects.filter(kind="ingest_chunk", args__sequence=sequence.pk):
+    for job in Job.objects.filter(kind=kind, args__sequence=sequence.pk):
         if job.state == JobState.DONE:
             finished.add((job.args["start"], job.args["stop"]))
         elif job.state == JobState.RUNNING:

@@ -24,6 +24,7 @@ from workflow.models import (
     InspectionPhoto,
     Job,
     JobState,
+    RepairRecord,
     ScanRecord,
     Stage,
     StageRun,
@@ -187,10 +188,24 @@ def _work(run: StageRun) -> dict[str, Any]:
         inspection = Inspection.objects.filter(run=run).first()
         work["inspection"] = inspection.work() if inspection else None
     if run.stage == Stage.SCAN:
-
         record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
         work["scan"] = record.work() if record else None
+    if run.stage == Stage.REPAIR:
+        repair = RepairRecord.objects.select_related("source", "sequence").filter(run=run).first()
+        work["repair"] = repair.work() if repair else None
     return work
+
+
+def _check_repair_ready(run: StageRun) -> None:
+    """A repair is signed off only with its output finished: the sign-off binds its manifest."""
+    record = RepairRecord.objects.select_related("sequence").filter(run=run).first()
+    seq = record.sequence if record else None
+    if seq is None:
+        raise TransitionRefused("run the repair before signing it off")
+    if seq.state == SequenceState.IMPORTING:
+        raise TransitionRefused(f"the repair ({seq}) is still running")
+    if seq.state == SequenceState.FAILED or not seq.manifest_digest:
+        raise TransitionRefused(f"the repair ({seq}) failed: resume it or run it again")
 
 
 def _check_scan_ready(run: StageRun) -> None:
@@ -242,6 +257,8 @@ def sign_off(run: StageRun, *, by: AbstractBaseUser, comment: str = "") -> Stage
         raise TransitionRefused("record the inspection before signing it off")
     if run.stage == Stage.SCAN:
         _check_scan_ready(run)
+    if run.stage == Stage.REPAIR:
+        _check_repair_ready(run)
     digest = digest_of(_work(run))
     now = timezone.now()
     _move(run, Status.IN_PROGRESS, Status.SIGNED_OFF, signed_off_at=now, signed_off_by=by,
@@ -367,7 +384,8 @@ def fail_job(job_id: int, *, error: str) -> Job:
         then = job.args.get("then")
         if then:
             fail_job(then, error=f"not run: {job.kind} job {job.pk} failed: {error}"[:4000])
-        if job.kind in ("ingest_chunk", "ingest_finish") and "sequence" in job.args:
+        if job.kind in ("ingest_chunk", "ingest_finish", *REPAIR_JOBS) and \
+                "sequence" in job.args:
 
             Sequence.objects.filter(pk=job.args["sequence"], state=SequenceState.IMPORTING
                                     ).update(state=SequenceState.FAILED, error=error[:4000])
@@ -557,11 +575,9 @@ def chunk_path(storage: Path, start: int, stop: int) -> Path:
     return storage / "chunks" / f"{start:09d}-{stop:09d}.json"
 
 
-@transaction.atomic
-def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
-    """Record what the import found; a newer raw scan supersedes the reel's earlier ones."""
-    sequence = Sequence.objects.get(pk=sequence_id)
-    reel = _lock_reel(sequence.reel_id)
+def _record_facts(sequence: Sequence, report: Any, now: Any) -> str:
+    """Store what reading a whole sequence found (an import, or a repair's output) and return
+    the sequence's new state."""
     f = report.facts
     if f is None:
         state = SequenceState.FAILED
@@ -569,7 +585,6 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
         state = SequenceState.PROBLEMS
     else:
         state = SequenceState.VALID
-    now = timezone.now()
     manifest = report.manifest
     Sequence.objects.filter(pk=sequence.pk).update(
         state=state, frame_count=report.frames, first_frame=report.first,
@@ -588,20 +603,266 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
         error="" if f else "no frame of the sequence could be read",
         imported_at=now)
     if state != SequenceState.FAILED:
-        Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN, superseded_at=None,
-                                pk__lt=sequence.pk).update(superseded_at=now,
-                                                           superseded_by=sequence)
+        Sequence.objects.filter(reel_id=sequence.reel_id, kind=sequence.kind,
+                                superseded_at=None, pk__lt=sequence.pk
+                                ).update(superseded_at=now, superseded_by=sequence)
+    return state
 
+
+def _after_frames_stored(reel: Reel, run: StageRun | None, sequence: Sequence, by: Any) -> None:
+    """Thumbnails and the per-frame analysis of a sequence that has just been stored."""
+    from workflow.runner import enqueue
+
+    enqueue("make_proxies", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
+    enqueue("analyze_scan", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
+
+
+@transaction.atomic
+def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
+    """Record what the import found; a newer raw scan supersedes the reel's earlier ones."""
+    sequence = Sequence.objects.get(pk=sequence_id)
+    reel = _lock_reel(sequence.reel_id)
+    state = _record_facts(sequence, report, timezone.now())
+    manifest = report.manifest
     record = ScanRecord.objects.select_related("run").filter(sequence_id=sequence.pk).first()
     run = record.run if record else None
-    _event(reel, run, "scan_imported" if f else "import_failed", by,
+    _event(reel, run, "scan_imported" if report.facts else "import_failed", by,
            digest=manifest.digest if manifest else "",
            data={"sequence": sequence.pk, "state": state, "frames": report.frames,
                  "missing": len(report.missing), "bad_frames": len(report.bad_frames),
                  "duplicates": len(report.duplicates)})
-    if f is not None:
-        from workflow.runner import enqueue
+    if report.facts is not None:
+        _after_frames_stored(reel, run, sequence, by)
+    return Sequence.objects.get(pk=sequence.pk)
 
-        enqueue("make_proxies", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
-        enqueue("analyze_scan", reel=reel, run=run, by=by, args={"sequence": sequence.pk})
+
+# Repair -----------------------------------------------------------------------------------
+
+REPAIR_JOBS = ("repair_chunk", "repair_finish")
+
+
+def current_raw_scan(reel: Reel) -> Sequence | None:
+    """The scan a repair works from: the reel's newest raw scan that was imported."""
+    return (Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN, superseded_at=None,
+                                    state__in=(SequenceState.VALID, SequenceState.PROBLEMS))
+            .order_by("-version").first())
+
+
+def _repair_run(run: StageRun, by: Any, verb: str) -> tuple[Reel, StageRun]:
+    reel, run = _fresh_run(run)
+    if run.stage != Stage.REPAIR:
+        raise TransitionRefused(f"{reel.accession}: repairs are made at the repair stage, and "
+                                f"its current stage is {reel.current_stage}")
+    _require_role(run, by, verb)
+    if not run.is_editable:
+        raise TransitionRefused(f"the repair of {reel.accession} is locked: {_describe(run)}")
+    return reel, run
+
+
+def _repair_running(reel: Reel) -> bool:
+    return Sequence.objects.filter(reel=reel, kind=SequenceKind.REPAIRED,
+                                   state=SequenceState.IMPORTING).exists()
+
+
+@transaction.atomic
+def save_repair_recipe(run: StageRun, values: dict[str, Any], *, by: AbstractBaseUser):
+    """Record the recipe and notes (the first save starts the stage). The recipe is checked and
+    its defaults filled in; an unknown op, parameter or model is refused, nothing saved."""
+    from workflow.recipes import RecipeRefused, check_named_recipe
+
+    values = dict(values)
+    if "recipe" in values:
+        try:
+            values["recipe"] = check_named_recipe(values["recipe"])
+        except RecipeRefused as exc:
+            raise TransitionRefused(f"recipe: {exc}") from None
+    reel, _ = _repair_run(run, by, "record")
+    if _repair_running(reel) and "recipe" in values:
+        record = RepairRecord.objects.filter(run=run).first()
+        if record is not None and record.recipe != values["recipe"]:
+            raise TransitionRefused("a repair run is under way: the recipe is kept until it "
+                                    "ends")
+    return _save_record(run, RepairRecord, Stage.REPAIR, values, by)
+
+
+def _recipe_of(run: StageRun) -> list[dict[str, Any]]:
+    record = RepairRecord.objects.filter(run=run).first()
+    if record is None or not record.recipe:
+        raise TransitionRefused("save a recipe first")
+    return record.recipe
+
+
+def _source_frames(source: Sequence) -> list[int]:
+    import json
+
+    plan = json.loads((Path(source.storage_dir) / "plan.json").read_text())
+    return sorted({frame for frame, _ in plan["entries"]})
+
+
+def start_repair_preview(run: StageRun, first: int, last: int, *, by: AbstractBaseUser) -> Job:
+    """Apply the saved recipe to frames `first`-`last` (the files' own numbers) of the raw scan
+    into a preview folder, with thumbnails and the analysis before and after."""
+    from django.conf import settings
+
+    from workflow.runner import enqueue
+
+    with transaction.atomic():
+        reel, run = _repair_run(run, by, "preview")
+        recipe = _recipe_of(run)
+        source = current_raw_scan(reel)
+        if source is None:
+            raise TransitionRefused(f"{reel.accession} has no imported scan to repair")
+        longest = settings.REPAIR_PREVIEW_MAX_FRAMES
+        if last < first or last - first + 1 > longest:
+            raise TransitionRefused(f"preview frames {first}-{last}: a range of 1 to {longest} "
+                                    "frames, first to last, is expected")
+        frames = [f for f in _source_frames(source) if first <= f <= last]
+        if not frames:
+            raise TransitionRefused(f"preview frames {first}-{last}: the scan has no frame "
+                                    f"there (it holds {source.first_frame}-{source.last_frame})")
+        bad = sorted(b["frame"] for b in source.bad_frames if first <= b["frame"] <= last)
+        if bad:
+            raise TransitionRefused(f"frame {bad[0]} of the scan cannot be read: choose a range "
+                                    "without unreadable frames")
+        _ensure_started(reel, run, by)
+        RepairRecord.objects.filter(run=run).update(source=source)
+        return enqueue("repair_preview", reel=reel, run=run, by=by, args={
+            "source": source.pk, "first": first, "last": last, "recipe": recipe})
+
+
+def _repair_chunks(total: int) -> list[list[int]]:
+    from django.conf import settings
+
+    return _chunks(total, settings.REPAIR_CHUNK_FRAMES)
+
+
+def start_repair(run: StageRun, *, by: AbstractBaseUser) -> Sequence:
+    """Repair the whole raw scan with the saved recipe into a new `repaired` Sequence version.
+
+    The frames are split into chunks on the `gpu` queue (each reads the context its temporal
+    operations need); a final job checks the manifest. The raw scan is only read.
+    """
+    import json
+
+    from django.conf import settings
+
+    from restoration.fixity import write_atomic
+    from workflow.recipes import RecipeRefused, resolve_recipe
+    from workflow.runner import enqueue_group
+
+    run = StageRun.objects.select_related("reel").get(pk=run.pk)
+    try:  # the model files are read and their digests checked before anything is written
+        resolved = resolve_recipe(_recipe_of(run))
+    except RecipeRefused as exc:
+        raise TransitionRefused(f"recipe: {exc}") from None
+    with transaction.atomic():
+        reel, run = _repair_run(run, by, "repair")
+        recipe = _recipe_of(run)
+        source = current_raw_scan(reel)
+        if source is None:
+            raise TransitionRefused(f"{reel.accession} has no imported scan to repair")
+        if source.bad_frames:
+            bad = source.bad_frames[0]
+            raise TransitionRefused(
+                f"{len(source.bad_frames)} frame(s) of the scan cannot be read (first: frame "
+                f"{bad['frame']}, {bad['file']}): rescan them and import the scan again")
+        if _repair_running(reel):
+            raise TransitionRefused(f"a repair of {reel.accession} is already running")
+        _ensure_started(reel, run, by)
+        version = Sequence.objects.filter(reel=reel, kind=SequenceKind.REPAIRED).count() + 1
+        storage = Path(settings.STORAGE_ROOT) / reel.accession / f"repaired-v{version}"
+        if storage.exists() and any(storage.iterdir()):
+            raise TransitionRefused(f"{storage} already holds files that this database does "
+                                    "not know: move them away before repairing")
+        frames = _source_frames(source)
+        sequence = Sequence.objects.create(
+            reel=reel, kind=SequenceKind.REPAIRED, version=version,
+            root_path=str(storage / "frames"), pattern=source.pattern,
+            storage_dir=str(storage), frame_count=len(frames), first_frame=frames[0],
+            last_frame=frames[-1])
+        chunks = _repair_chunks(len(frames))
+        job = {"source": {"id": source.pk, "folder": source.root_path,
+                          "pattern": source.pattern, "manifest_digest": source.manifest_digest,
+                          "version": source.version},
+               "recipe": resolved, "frames": frames, "chunks": chunks,
+               "device": settings.REPAIR_DEVICE or None}
+        write_atomic(storage / "repair.json", json.dumps(job, indent=1).encode())
+        record, _ = RepairRecord.objects.get_or_create(run=run)
+        RepairRecord.objects.filter(pk=record.pk).update(source=source, sequence=sequence)
+        _event(reel, run, "repair_started", by, from_state=run.status, to_state=run.status,
+               digest=digest_of({"recipe": recipe}),
+               reason=f"{len(frames)} frames of {source.pattern} (scan v{source.version})",
+               data={"sequence": sequence.pk, "source": source.pk, "recipe": recipe,
+                     "chunks": len(chunks)})
+        enqueue_group("repair_chunk",
+                      [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in chunks],
+                      then="repair_finish", then_args={"sequence": sequence.pk},
+                      reel=reel, run=run, by=by)
+    return sequence
+
+
+def repair_chunk_path(storage: Path, start: int, stop: int) -> Path:
+    return storage / "chunks" / f"{start:09d}-{stop:09d}.json"
+
+
+def resume_repair(sequence: Any, *, by: AbstractBaseUser) -> Sequence:
+    """Run again the chunks of an interrupted or failed repair that left no result, then
+    finish. A chunk's result is written only after all its frames are, so a worker killed
+    half-way leaves a chunk that is simply done again (its frames are rewritten whole)."""
+    import json
+
+    from workflow.runner import enqueue_group
+
+    with transaction.atomic():
+        reel = _lock_reel(sequence.reel_id)
+        sequence = Sequence.objects.get(pk=sequence.pk)
+        record = RepairRecord.objects.select_related("run").filter(sequence=sequence).first()
+        if record is None:
+            raise TransitionRefused(f"{sequence} was not made at a repair stage")
+        run = record.run
+        _require_role(run, by, "resume the repair of")
+        if sequence.state not in (SequenceState.IMPORTING, SequenceState.FAILED):
+            raise TransitionRefused(f"{sequence} is already finished")
+        if not run.is_editable:
+            raise TransitionRefused(f"the repair of {reel.accession} is locked: "
+                                    f"{_describe(run)}")
+        for job in Job.objects.filter(run=run, kind__in=REPAIR_JOBS, args__sequence=sequence.pk,
+                                      state__in=(JobState.QUEUED, JobState.RUNNING)):
+            Job.objects.filter(pk=job.pk).update(
+                state=JobState.FAILED, ended_at=timezone.now(),
+                error="abandoned: the repair was resumed")
+        storage = Path(sequence.storage_dir)
+        chunks = json.loads((storage / "repair.json").read_text())["chunks"]
+        todo = [c for c in chunks if not repair_chunk_path(storage, *c).exists()]
+        Sequence.objects.filter(pk=sequence.pk).update(state=SequenceState.IMPORTING, error="")
+        _event(reel, run, "repair_resumed", by, from_state=run.status, to_state=run.status,
+               data={"sequence": sequence.pk, "chunks_to_run": len(todo),
+                     "chunks": len(chunks)})
+        enqueue_group("repair_chunk",
+                      [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in todo],
+                      then="repair_finish", then_args={"sequence": sequence.pk},
+                      reel=reel, run=run, by=by)
+    return sequence
+
+
+@transaction.atomic
+def finish_repair(sequence_id: int, report: Any, provenance: dict[str, Any], *,
+                  by: Any = None) -> Sequence:
+    """Record the repaired sequence (its manifest checked against every chunk's digests by the
+    final job); a newer repair supersedes the reel's earlier ones. The stage's work is then
+    complete and ready to be signed off."""
+    sequence = Sequence.objects.get(pk=sequence_id)
+    reel = _lock_reel(sequence.reel_id)
+    state = _record_facts(sequence, report, timezone.now())
+    Sequence.objects.filter(pk=sequence.pk).update(analysis={}, proxies={})
+    record = RepairRecord.objects.select_related("run").filter(sequence_id=sequence.pk).first()
+    run = record.run if record else None
+    manifest = report.manifest
+    _event(reel, run, "repair_finished" if report.facts else "repair_failed", by,
+           digest=manifest.digest if manifest else "",
+           data={"sequence": sequence.pk, "state": state, "frames": report.frames,
+                 "invents_detail": provenance.get("invents_detail", []),
+                 "provenance_sha256": provenance.get("sha256", "")})
+    if report.facts is not None:
+        _after_frames_stored(reel, run, sequence, by)
     return Sequence.objects.get(pk=sequence.pk)

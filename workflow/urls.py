@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflow import views
+from workflow import repair_views, views
 
 app_name = "workflow"
 
@@ -21,6 +21,14 @@ urlpatterns = [
     path(run + "import/", views.import_scan, name="import_scan"),
     path("reels/<int:pk>/sequences/<int:seq_id>/resume/", views.resume_import,
          name="resume_import"),
+    path(run + "repair/preview/", repair_views.preview, name="repair_preview"),
+    path(run + "repair/", repair_views.run_repair, name="run_repair"),
+    path("reels/<int:pk>/sequences/<int:seq_id>/resume-repair/", repair_views.resume_repair,
+         name="resume_repair"),
+    path("reels/<int:pk>/previews/<int:job_id>/<str:name>", repair_views.preview_file,
+         name="preview_file"),
+    path("reels/<int:pk>/sequences/<int:seq_id>/frames/<int:frame>.jpg",
+         repair_views.sequence_frame, name="sequence_frame"),
     path("reels/<int:pk>/sequences/<int:seq_id>/", views.sequence_card, name="sequence_card"),
     path("reels/<int:pk>/sequences/<int:seq_id>/progress/", views.sequence_progress,
          name="sequence_progress"),

@@ -266,7 +266,7 @@ def _reel_jobs(reel: Reel, focus: StageRun | None) -> tuple[list[Job], list[Job]
 
 def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
                return_form: ReturnForm | None = None, import_form: Any = None,
-               status: int = 200) -> HttpResponse:
+               preview_form: Any = None, status: int = 200) -> HttpResponse:
     """The reel page. A POST view that refused its input passes its bound form (with the
     errors beside the fields and the values as typed) and a 400 status."""
     reel = get_object_or_404(Reel.objects.select_related("title__collection"), pk=pk)
@@ -286,7 +286,12 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
     context["raw_scan"] = (Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN,
                                                    superseded_at=None)
                            .exclude(state="importing").order_by("-version").first()
-                           if current is None or current.stage != Stage.SCAN else None)
+                           if current is None or current.stage not in (Stage.SCAN, Stage.REPAIR)
+                           else None)
+    if context["raw_scan"] is not None:
+        from workflow.repair_views import scan_charts
+
+        context["raw_scan_charts"] = scan_charts(context["raw_scan"])
     if current is not None:
         verbs = transitions.allowed_verbs(current, request.user)
         context.update(verbs=verbs, signoff_form=SignOffForm(), withdraw_form=WithdrawForm(),
@@ -315,6 +320,11 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
             )
         elif current.stage == Stage.SCAN:
             context.update(_scan_context(request, reel, current, verbs, work_form, import_form))
+        elif current.stage == Stage.REPAIR:
+            from workflow.repair_views import repair_context
+
+            context.update(repair_context(request, reel, current, verbs, work_form,
+                                          preview_form))
         else:
             context["work_form"] = work_form or NotesForm(initial={"notes": current.notes})
             if "edit" not in verbs:
@@ -458,6 +468,10 @@ def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         values = {f: form.cleaned_data[f] for f in ScanRecord.WORK_FIELDS}
         action = lambda: transitions.save_scan_settings(  # noqa: E731
             run, values, by=request.user)
+    elif run.stage == Stage.REPAIR:
+        from workflow.repair_views import save_recipe
+
+        return save_recipe(request, pk, run)
     else:
         form = NotesForm(request.POST)
         form.is_valid()
@@ -759,11 +773,12 @@ def sequence_file(request: HttpRequest, pk: int, seq_id: int, kind: str, name: s
     if kind not in folders or not SAFE_NAME.match(name) or name.startswith("."):
         raise Http404("no such file")
     if kind == "meta" and name not in ("manifest-sha256.txt", "bag-info.txt",
-                                       "fixity-xxh3_128.txt"):
+                                       "fixity-xxh3_128.txt", "provenance.json"):
         raise Http404("no such file")
     storage = Path(sequence.storage_dir).resolve()
     path = (storage / folders[kind] / name).resolve()
     if not path.is_relative_to(storage) or not path.is_file():
         raise Http404("no such file")
-    content_type = "text/plain; charset=utf-8" if kind == "meta" else "image/jpeg"
+    content_type = ("application/json" if name.endswith(".json") else
+                    "text/plain; charset=utf-8" if kind == "meta" else "image/jpeg")
     return FileResponse(open(path, "rb"), content_type=content_type)
