@@ -92,6 +92,12 @@ def do_work(run: StageRun, people) -> StageRun:
         t.save_scan_settings(run, {"scanner": "test scanner", "resolution": "2K"}, by=worker)
         with inline_jobs():
             t.start_scan_import(run, tiny_scan(), by=worker)
+    elif run.stage == Stage.REPAIR:
+        from workflow.runner import inline_jobs
+
+        t.save_repair_recipe(run, {"recipe": [{"op": "scratch"}]}, by=worker)
+        with inline_jobs():
+            t.start_repair(run, by=worker)
     else:
         t.save_notes(run, f"{run.stage} done", by=worker)
     run.refresh_from_db()

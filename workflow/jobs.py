@@ -321,6 +321,7 @@ def repair_finish_job(job_id: int) -> None:
     if plan.others:
         raise RuntimeError(f"{sequence.root_path} holds files that are not repaired frames: "
                            f"{', '.join(plan.others[:5])}")
+    write_atomic(storage / "plan.json", json.dumps(plan.to_json()).encode())
     records = read_frames(plan, workers=settings.INGEST_THREADS, on_progress=_progress(job_id))
     for (frame, name, digest), record in zip(expected, records, strict=False):
         if record.name != name or record.digests.get("sha256") != digest:

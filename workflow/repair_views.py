@@ -242,15 +242,9 @@ def sequence_frame(request: HttpRequest, pk: int, seq_id: int, frame: int) -> Ht
 
 
 def _name_of(sequence: Sequence, frame: int) -> str | None:
-    storage = Path(sequence.storage_dir)
-    if sequence.kind == SequenceKind.REPAIRED:
-        # the repaired frames keep the raw scan's names: its plan names them
-        spec = json.loads((storage / "repair.json").read_text())
-        source = Sequence.objects.filter(pk=spec["source"]["id"]).first()
-        plan_path = Path(source.storage_dir) / "plan.json" if source else None
-    else:
-        plan_path = storage / "plan.json"
-    if plan_path is None or not plan_path.exists():
+    """The file of `frame` in a stored sequence (its plan lists them), or None."""
+    plan_path = Path(sequence.storage_dir) / "plan.json"
+    if not plan_path.exists():
         return None
     bad = {b["file"] for b in sequence.bad_frames}
     for number, name in json.loads(plan_path.read_text())["entries"]:

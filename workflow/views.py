@@ -286,9 +286,9 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
     context["raw_scan"] = (Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN,
                                                    superseded_at=None)
                            .exclude(state="importing").order_by("-version").first()
-                           if current is None or current.stage not in (Stage.SCAN, Stage.REPAIR)
-                           else None)
-    if context["raw_scan"] is not None:
+                           if current is None or current.stage != Stage.SCAN else None)
+    if context["raw_scan"] is not None and (current is None or current.stage != Stage.REPAIR):
+        # (at the repair stage the charts are shown beside the recipe)
         from workflow.repair_views import scan_charts
 
         context["raw_scan_charts"] = scan_charts(context["raw_scan"])

@@ -152,6 +152,10 @@ def test_in_process_run_makes_a_new_version_with_manifest_provenance_and_labels(
                               text=True, check=True).stdout
     assert Path(seq.manifest_path).read_text() == expected
     assert {p.name: sha(p) for p in film.iterdir()} == raw_before  # the scan is only read
+    after = Job.objects.filter(kind__in=("make_proxies", "analyze_scan"), args__sequence=seq.pk)
+    assert sorted(after.values_list("state", flat=True)) == ["done", "done"]
+    seq.refresh_from_db()
+    assert seq.analysis["frames"] == 12 and seq.proxies["thumbnails"]
     prov = json.loads((Path(seq.storage_dir) / "provenance.json").read_text())
     assert prov["recipe"][-1]["model_name"] == "tiny-x2"
     assert prov["models"][0]["sha256"] == sha(Path(settings.MODEL_DIR) / "tiny-x2.pth")

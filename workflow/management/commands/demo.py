@@ -19,6 +19,7 @@ from archive.models import Collection, Reel, Title
 from workflow import transitions as t
 from workflow.models import Stage, StageRun
 from workflow.photos import store_photo
+from workflow.recipes import default_recipe
 from workflow.roles import Role
 from workflow.runner import inline_jobs, wait_in_process
 
@@ -157,6 +158,11 @@ class Command(BaseCommand):
                 stored = store_photo(_test_card(accession), reel_id=run.reel_id)
                 stored["caption"] = "head of the reel"
                 t.attach_photo(run, stored, by=worker)
+        elif run.stage == Stage.REPAIR:
+            t.save_repair_recipe(run, {"recipe": default_recipe(),
+                                       "notes": f"demo repair of {accession}"}, by=worker)
+            with inline_jobs():
+                t.start_repair(run, by=worker)
         else:
             t.save_notes(run, f"demo {run.stage} work for {accession}", by=worker)
 
@@ -176,8 +182,9 @@ def _test_card(label: str) -> SimpleUploadedFile:
 
 
 def _demo_scan(accession: str, frames: int = 12) -> Path:
-    """A small 10-bit DPX sequence (a soft gradient with a moving bar) under the first ingest
-    root, written once per reel, for the demo's scan imports."""
+    """A small 10-bit DPX sequence under the first ingest root, written once per reel, for the
+    demo's scan imports: a soft gradient with a moving bar, grain, a flicker, a vertical
+    scratch and a speck of dirt in every third frame, so a repair has something to do."""
     import numpy as np
     import OpenImageIO as oiio
 
@@ -187,10 +194,16 @@ def _demo_scan(accession: str, frames: int = 12) -> Path:
     folder.mkdir(parents=True)
     h, w = 120, 160
     y, x = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(sum(map(ord, accession)))
     for i in range(frames):
         codes = (200 + 500 * x / w + 100 * y / h)[..., None].repeat(3, axis=2)
         codes[:, (i * 13) % w: (i * 13) % w + 6] = 900
-        codes = np.clip(codes, 0, 1023).astype(np.uint32)
+        codes = codes * (1.0 + 0.08 * (-1) ** i) + rng.normal(0, 8, codes.shape)
+        codes[:, 101:103] += 120  # a scratch along the film
+        if i % 3 == 1:
+            sy, sx = rng.integers(10, h - 10), rng.integers(10, w - 10)
+            codes[sy:sy + 3, sx:sx + 3] = 60  # dirt, in this frame only
+        codes = np.clip(np.rint(codes), 0, 1023).astype(np.uint32)
         pixels = ((codes << 6) | (codes >> 4)).astype(np.uint16)
         path = folder / f"{accession}.{86400 + i:07d}.dpx"
         spec = oiio.ImageSpec(w, h, 3, "uint16")
