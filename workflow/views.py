@@ -663,7 +663,10 @@ def queue_count(request: HttpRequest) -> HttpResponse:
 @staff_required
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
-    return render(request, "workflow/_job.html", {"job": _label_job(job)})
+    response = render(request, "workflow/_job.html", {"job": _label_job(job)})
+    if job.kind == "repair_preview" and job.state == JobState.DONE:
+        response["HX-Refresh"] = "true"  # the page shows the preview itself
+    return response
 
 
 @require_GET
