@@ -5,8 +5,9 @@ Expectations are worked out here, not taken from our own output:
 * a network whose weights are all zero is exactly nearest-neighbour upscaling (SRVGGNetCompact
   adds the nearest-upscaled input to its residual), so its output must be ``np.repeat`` of the
   input, bit for bit, however the frame is tiled or batched;
-* "untiled" is the network run directly on the frame reflected at its border (numpy + torch
-  in this file, not the tiling code);
+* "untiled" is the network run directly on the whole frame (torch in this file, not the
+  tiling code): windows are shifted inwards at the frame's border, so the network pads the
+  border itself, as on a whole frame and as upstream Real-ESRGAN runs it;
 * the seam test uses a network whose receptive field is measured here by an impulse.
 """
 from __future__ import annotations
@@ -65,15 +66,12 @@ def deep_net(seed: int = 0) -> SRVGGNetCompact:
     return net
 
 
-def direct(net: nn.Module, rgb: np.ndarray, pad: int) -> np.ndarray:
-    """The network on whole frames reflected by ``pad`` pixels, cropped, clamped: the
-    untiled reference, computed without the tiling code."""
-    scale = net.scale
-    padded = np.pad(rgb, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+def direct(net: nn.Module, rgb: np.ndarray) -> np.ndarray:
+    """The network on whole frames, clamped: the untiled reference, computed without the
+    tiling code."""
     with torch.inference_mode():
-        out = net(torch.from_numpy(padded).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
-    h, w = rgb.shape[1:3]
-    return np.clip(out[:, pad * scale:(pad + h) * scale, pad * scale:(pad + w) * scale], 0, 1)
+        out = net(torch.from_numpy(rgb).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    return np.clip(out, 0, 1)
 
 
 # --- exact behaviour with a network that is nearest-neighbour upscaling --------------------------
@@ -174,7 +172,7 @@ def seam_errors(feather: int) -> tuple[np.ndarray, np.ndarray]:
     net = deep_net()
     rgb = np.random.default_rng(3).random((1, 96, 96, 3), dtype=np.float32)
     tiled = upscale_rgb(net, rgb, 2, tile=32, overlap=8, feather=feather, batch=4).pixels
-    untiled = direct(net, rgb, 8 + feather)
+    untiled = direct(net, rgb)
     signed = (tiled - untiled)[0]
     return np.abs(signed).mean(axis=2), signed
 
@@ -218,7 +216,7 @@ def test_tiled_equals_untiled_once_the_overlap_covers_the_receptive_radius(tile,
     net = deep_net(seed=1)
     rgb = np.random.default_rng(4).random((2, 70, 90, 3), dtype=np.float32)
     tiled = upscale_rgb(net, rgb, 2, tile=tile, overlap=10, feather=feather, batch=3).pixels
-    np.testing.assert_allclose(tiled, direct(net, rgb, 10 + feather), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(tiled, direct(net, rgb), rtol=0, atol=1e-5)
 
 
 def test_pixel_unshuffle_network_tiles_exactly_on_odd_frames():
