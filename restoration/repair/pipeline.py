@@ -171,65 +171,110 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
         except Exception as exc:
             raise RepairError(f"frame {order[i]} ({names[order[i]]}): {exc}") from None
 
-    for c0 in range(0, len(targets), chunk):
-        block = targets[c0:c0 + chunk]
-        lo, hi = max(0, block[0] - context), min(len(order) - 1, block[-1] + context)
-        source = {i: read(i) for i in range(lo, hi + 1)}
-        current = {i: source[i].pixels for i in source}
-        remaining = context
-        for step in classical:
-            op = OPS[step["op"]]
-            remaining -= op.context
-            keep = range(max(lo, block[0] - remaining), min(hi, block[-1] + remaining) + 1)
-            params = {k: v for k, v in step.items() if k != "op"}
-            updated = {}
-            for i in keep:
-                w0, w1 = max(lo, i - op.context), min(hi, i + op.context)
-                window = [current[j] for j in range(w0, w1 + 1)]
-                updated[i] = apply_op(step["op"], window, i - w0, **params)
-            current = updated
-        results = {i: current[i] for i in block}
-        if loaded is not None:
-            import numpy as np
+    def write(pixels, i: int, like) -> None:
+        try:
+            write_frame(pixels, out_dir / names[order[i]], like=like)
+        except Exception as exc:
+            raise RepairError(f"frame {order[i]} ({names[order[i]]}): {exc}") from None
 
-            from restoration.repair.tiling import (
-                calibrate_tile,
-                precision_deviation,
-                upscale_frames_with_report,
-            )
+    blocks = [targets[c0:c0 + chunk] for c0 in range(0, len(targets), chunk)]
 
-            first = results[block[0]]
-            if "tile" not in tiling:  # chosen once per run, used by every chunk
-                if fixed is not None and "tile" in fixed:
-                    tiling["tile"] = fixed["tile"]
-                else:
-                    tiling["tile"] = upscale["tile"] or calibrate_tile(
-                        loaded.net, first.shape[0], first.shape[1], loaded.scale, device=dev,
-                        overlap=upscale["overlap"], batch=upscale["batch"],
-                        precision=upscale["precision"])
-                if upscale["precision"] != "fp32":
-                    dev_report = precision_deviation(
-                        loaded.net, first[None], loaded.scale, precision=upscale["precision"],
-                        tile=tiling["tile"], overlap=upscale["overlap"],
-                        batch=upscale["batch"], device=dev)
-                    tiling["deviation_vs_fp32"] = {
-                        "frame": order[block[0]], "max_abs_16bit": dev_report.max_abs,
-                        "mean_abs_16bit": round(dev_report.mean_abs, 4),
-                        "rms_16bit": round(dev_report.rms, 4)}
-            report = upscale_frames_with_report(
-                loaded.net, np.stack([results[i] for i in block]), loaded.scale,
-                tile=tiling["tile"], overlap=upscale["overlap"], batch=upscale["batch"],
-                device=dev, precision=upscale["precision"])
-            deviation = tiling.get("deviation_vs_fp32")
-            tiling.update(report.provenance())
-            if deviation is not None:
-                tiling["deviation_vs_fp32"] = deviation
-            results = {i: report.pixels[k] for k, i in enumerate(block)}
-        for i in block:
-            target = out_dir / names[order[i]]
-            write_frame(results[i], target, like=source[i])
+    def span(block: list[int]) -> tuple[int, int]:
+        return max(0, block[0] - context), min(len(order) - 1, block[-1] + context)
+
+    # Reading, computing and writing overlap: the next block's new frames are read on one
+    # thread and finished frames are written on another while this block is computed. Each
+    # step's results are kept while the next block still needs them (they are exact: every
+    # window they were computed from was complete), so no frame is read or computed twice.
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    source: dict[int, Any] = {}
+    levels: list[dict[int, Any]] = [{} for _ in classical]
+    pending: list[Future] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="repair-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="repair-write") as writer:
+
+        def fetch(block: list[int]) -> Future:
+            lo, hi = span(block)
+            return reader.submit(lambda: {i: read(i) for i in range(lo, hi + 1)
+                                          if i not in source})
+
+        ahead = fetch(blocks[0])
+        for b, block in enumerate(blocks):
+            lo, hi = span(block)
+            source.update(ahead.result())
+            if b + 1 < len(blocks):
+                ahead = fetch(blocks[b + 1])
+            current = {i: source[i].pixels for i in range(lo, hi + 1)}
+            remaining = context
+            for level, step in zip(levels, classical, strict=True):
+                op = OPS[step["op"]]
+                remaining -= op.context
+                keep = range(max(lo, block[0] - remaining), min(hi, block[-1] + remaining) + 1)
+                params = {k: v for k, v in step.items() if k != "op"}
+                for i in keep:
+                    if i not in level:
+                        w0, w1 = max(lo, i - op.context), min(hi, i + op.context)
+                        window = [current[j] for j in range(w0, w1 + 1)]
+                        level[i] = apply_op(step["op"], window, i - w0, **params)
+                current = level
+            results = {i: current[i] for i in block}
+            if loaded is not None:
+                import numpy as np
+
+                from restoration.repair.tiling import (
+                    calibrate_tile,
+                    precision_deviation,
+                    upscale_frames_with_report,
+                )
+
+                first = results[block[0]]
+                if "tile" not in tiling:  # chosen once per run, used by every chunk
+                    if fixed is not None and "tile" in fixed:
+                        tiling["tile"] = fixed["tile"]
+                    else:
+                        tiling["tile"] = upscale["tile"] or calibrate_tile(
+                            loaded.net, first.shape[0], first.shape[1], loaded.scale, device=dev,
+                            overlap=upscale["overlap"], batch=upscale["batch"],
+                            precision=upscale["precision"])
+                    if upscale["precision"] != "fp32":
+                        dev_report = precision_deviation(
+                            loaded.net, first[None], loaded.scale, precision=upscale["precision"],
+                            tile=tiling["tile"], overlap=upscale["overlap"],
+                            batch=upscale["batch"], device=dev)
+                        tiling["deviation_vs_fp32"] = {
+                            "frame": order[block[0]], "max_abs_16bit": dev_report.max_abs,
+                            "mean_abs_16bit": round(dev_report.mean_abs, 4),
+                            "rms_16bit": round(dev_report.rms, 4)}
+                report = upscale_frames_with_report(
+                    loaded.net, np.stack([results[i] for i in block]), loaded.scale,
+                    tile=tiling["tile"], overlap=upscale["overlap"], batch=upscale["batch"],
+                    device=dev, precision=upscale["precision"])
+                deviation = tiling.get("deviation_vs_fp32")
+                tiling.update(report.provenance())
+                if deviation is not None:
+                    tiling["deviation_vs_fp32"] = deviation
+                results = {i: report.pixels[k] for k, i in enumerate(block)}
+            for i in block:
+                pending.append(writer.submit(write, results[i], i, source[i]))
+                names_written.append(names[order[i]])
+            if b + 1 < len(blocks):  # forget what the next block does not need
+                first_next = blocks[b + 1][0]
+                for i in [i for i in source if i < first_next - context]:
+                    del source[i]
+                remaining = context
+                for level, step in zip(levels, classical, strict=True):
+                    remaining -= OPS[step["op"]].context
+                    for i in [i for i in level if i < first_next - remaining]:
+                        del level[i]
+            while pending and (len(pending) > chunk or pending[0].done()):
+                pending.pop(0).result()  # a write that failed stops the run here
+                written += 1
+                if on_progress:
+                    on_progress(written, len(targets))
+        for future in pending:
+            future.result()
             written += 1
-            names_written.append(target.name)
             if on_progress:
                 on_progress(written, len(targets))
     provenance = {

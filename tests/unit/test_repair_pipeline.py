@@ -119,3 +119,19 @@ def test_cli_exit_codes(scan, tmp_path):
     assert "dust" in cli("--help")[1] or "dust" in subprocess.run(
         [sys.executable, "-m", "restoration", "repair", "--help"], cwd=ROOT,
         capture_output=True, text=True).stdout
+
+
+def test_each_frame_is_read_once_however_small_the_chunks(scan, tmp_path, monkeypatch):
+    import restoration.io
+
+    reads: list[str] = []
+    real = restoration.io.read_frame
+
+    def counting(path, *args, **kwargs):
+        reads.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(restoration.io, "read_frame", counting)
+    repair_sequence(scan, tmp_path / "a", RECIPE, chunk=2, frames=(103, 108))
+    # deflicker reaches 10 frames each side: the whole 12-frame scan is context, read once each
+    assert sorted(reads) == sorted(p.name for p in scan.glob("*.dpx"))
