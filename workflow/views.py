@@ -38,6 +38,7 @@ from workflow.models import (
     InspectionPhoto,
     Job,
     JobState,
+    RepairRecord,
     ScanRecord,
     Stage,
     StageRun,
@@ -609,10 +610,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     inspections = {i.run_id: i for i in Inspection.objects.filter(run__in=runs)}
     scans = {r.run_id: r.sequence for r in
              ScanRecord.objects.filter(run__in=runs).select_related("sequence")}
+    repairs = {r.run_id: r for r in
+               RepairRecord.objects.filter(run__in=runs).select_related("sequence")}
     for run in runs:
         run.return_form = _return_form(run)
         run.facts = inspections.get(run.pk)
-        run.sequence = scans.get(run.pk)
+        _with_repair(run, repairs.get(run.pk))
+        run.sequence = scans.get(run.pk) or run.sequence
     return render(request, "workflow/queue.html", {
         "runs": runs, "stage": stage, "stage_choices": Stage.choices,
     })
@@ -623,12 +627,22 @@ def _queue_row(request: HttpRequest, run: StageRun, *, error: str = "", done: st
     run = StageRun.objects.select_related("reel__title", "signed_off_by").get(pk=run.pk)
     run.return_form = return_form or _return_form(run)
     run.facts = Inspection.objects.filter(run=run).first()
+    _with_repair(run, RepairRecord.objects.select_related("sequence").filter(run=run).first())
     record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
-    run.sequence = record.sequence if record else None
+    run.sequence = record.sequence if record else run.sequence
     return render(request, "workflow/_queue_row.html", {
         "run": run, "error": error, "done": done,
         "return_open": return_open or return_form is not None,
     })
+
+
+def _with_repair(run: StageRun, record: RepairRecord | None) -> None:
+    """What the queue shows of a repair: its steps, what invents detail, its output."""
+    from workflow.recipes import invents_detail
+
+    run.repair = record
+    run.sequence = record.sequence if record else None
+    run.invents = invents_detail(record.recipe) if record and record.recipe else []
 
 
 def _return_form(run: StageRun) -> ReturnForm:

@@ -176,6 +176,10 @@ def test_in_process_run_makes_a_new_version_with_manifest_provenance_and_labels(
     run = t.sign_off(repair, by=restorer)
     assert seq.manifest_digest in json.dumps(t._work(run))
     assert Event.objects.filter(verb="repair_finished", digest=seq.manifest_digest).exists()
+    client.login(username="supervisor", password=PASSWORD)
+    queue = client.get(reverse("workflow:queue")).content.decode()
+    row = queue[queue.index(f'id="run-{repair.pk}"'):]
+    assert "upscale" in row and "invents detail: upscale" in row and "12 frames" in row
 
 
 def test_a_changed_model_file_fails_the_chunk_by_name(people, repair, settings):
