@@ -425,6 +425,12 @@ def run_detail(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
         if record is not None:
             context.update(scan=record, facts=_facts(record, ScanRecord.WORK_FIELDS))
+    elif run.stage == Stage.REPAIR:
+        from workflow.recipes import invents_detail
+
+        repair = RepairRecord.objects.select_related("source", "sequence").filter(run=run).first()
+        if repair is not None:
+            context.update(repair=repair, repair_invents=invents_detail(repair.recipe))
     return render(request, "workflow/run_detail.html", context)
 
 

@@ -176,6 +176,8 @@ def test_in_process_run_makes_a_new_version_with_manifest_provenance_and_labels(
     run = t.sign_off(repair, by=restorer)
     assert seq.manifest_digest in json.dumps(t._work(run))
     assert Event.objects.filter(verb="repair_finished", digest=seq.manifest_digest).exists()
+    record = client.get(reverse("workflow:run", args=[repair.reel_id, repair.pk])).content.decode()
+    assert "tile=24" in record and "threshold=0.06" in record and seq.manifest_digest[:8] in record
     client.login(username="supervisor", password=PASSWORD)
     queue = client.get(reverse("workflow:queue")).content.decode()
     row = queue[queue.index(f'id="run-{repair.pk}"'):]
