@@ -318,6 +318,12 @@ def repair_finish_job(job_id: int) -> None:
         raise RuntimeError("the repaired chunks do not add up to the scan's frames: resume "
                            "the repair")
     plan = plan_sequence(Path(sequence.root_path), spec["source"]["pattern"])
+    # a write cut off by a killed worker leaves its hidden temporary file: every chunk is done
+    # now (its frames were written again whole), so nothing is writing and they can go
+    partial = [n for n in plan.others if n.startswith(".") and ".part" in n]
+    for name in partial:
+        (Path(sequence.root_path) / name).unlink(missing_ok=True)
+    plan.others = [n for n in plan.others if n not in partial]
     if plan.others:
         raise RuntimeError(f"{sequence.root_path} holds files that are not repaired frames: "
                            f"{', '.join(plan.others[:5])}")

@@ -256,6 +256,8 @@ def test_gpu_worker_killed_half_way_then_resumed_gives_byte_identical_frames(
     assert 1 <= done_before < 12
     seq.refresh_from_db()
     assert seq.state == "importing" and not seq.manifest_digest
+    # a frame write cut off half-way leaves a hidden temporary file beside the frames
+    (Path(seq.root_path) / ".film.0000023.0a1b2c3d4e5f.part.dpx").write_bytes(b"half a frame")
     django_rq.get_connection("gpu").flushdb()
     t.resume_repair(seq, by=restorer)
     r = subprocess.run([sys.executable, "manage.py", "rqworker", "gpu", "cpu", "--burst"],
@@ -267,6 +269,7 @@ def test_gpu_worker_killed_half_way_then_resumed_gives_byte_identical_frames(
     cli_repair(CLASSICAL, folder, tmp_path / "reference")
     reference = digests(tmp_path / "reference")
     assert digests(Path(seq.root_path)) == reference  # byte-identical, none missing or doubled
+    assert sorted(p.name for p in Path(seq.root_path).iterdir()) == sorted(reference)
     manifest = Path(seq.manifest_path).read_text().splitlines()
     assert len(manifest) == 24 == len({line.split()[1] for line in manifest})
     redone = Job.objects.filter(kind="repair_chunk", state="done").count()
