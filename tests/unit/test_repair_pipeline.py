@@ -135,3 +135,26 @@ def test_each_frame_is_read_once_however_small_the_chunks(scan, tmp_path, monkey
     repair_sequence(scan, tmp_path / "a", RECIPE, chunk=2, frames=(103, 108))
     # deflicker reaches 10 frames each side: the whole 12-frame scan is context, read once each
     assert sorted(reads) == sorted(p.name for p in scan.glob("*.dpx"))
+
+
+def test_a_fast_precision_records_its_measured_deviation(scan, tmp_path):
+    import numpy as np
+    import torch
+
+    from restoration.io import read_frame
+    from restoration.repair.networks import SRVGGNetCompact
+
+    torch.manual_seed(1)
+    weights = tmp_path / "tiny-x2.pth"
+    torch.save({"params": SRVGGNetCompact(num_feat=8, num_conv=2, upscale=2).state_dict()},
+               weights)
+    step = {"op": "upscale", "model": str(weights), "tile": 16}
+    exact = repair_sequence(scan, tmp_path / "fp32", [step], frames=(100, 100))
+    fast = repair_sequence(scan, tmp_path / "bf16", [{**step, "precision": "bf16"}],
+                           frames=(100, 100))
+    assert exact.data["tiling"].get("deviation_vs_fp32") is None
+    recorded = fast.data["tiling"]["deviation_vs_fp32"]
+    # the recorded figure is what the two runs' files really differ by
+    a = read_frame(tmp_path / "fp32" / "reel.0000100.dpx").pixels.astype(np.int64)
+    b = read_frame(tmp_path / "bf16" / "reel.0000100.dpx").pixels.astype(np.int64)
+    assert recorded["frame"] == 100 and recorded["max_abs_16bit"] == int(np.abs(a - b).max()) > 0
