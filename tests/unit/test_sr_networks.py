@@ -305,3 +305,52 @@ def test_asking_for_cuda_without_it_is_a_clear_error():
 def test_unknown_device_is_refused():
     with pytest.raises(ModelError, match="unknown device"):
         pick_device("tpu")
+
+
+def _reference_rrdbnet(net: RRDBNet, x: torch.Tensor) -> torch.Tensor:
+    """ESRGAN's forward written out with out-of-place arithmetic, as upstream does it."""
+    from torch.nn import functional as F
+
+    def lrelu(t: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu(t, 0.2)
+
+    def rdb(b, t: torch.Tensor) -> torch.Tensor:
+        x1 = lrelu(b.conv1(t))
+        x2 = lrelu(b.conv2(torch.cat((t, x1), 1)))
+        x3 = lrelu(b.conv3(torch.cat((t, x1, x2), 1)))
+        x4 = lrelu(b.conv4(torch.cat((t, x1, x2, x3), 1)))
+        return b.conv5(torch.cat((t, x1, x2, x3, x4), 1)) * 0.2 + t
+
+    feat = F.pixel_unshuffle(x, net.unshuffle) if net.unshuffle > 1 else x
+    feat = net.conv_first(feat)
+    trunk = feat
+    for block in net.body:
+        trunk = rdb(block.rdb3, rdb(block.rdb2, rdb(block.rdb1, trunk))) * 0.2 + trunk
+    feat = feat + net.conv_body(trunk)
+    feat = lrelu(net.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")))
+    feat = lrelu(net.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")))
+    return net.conv_last(lrelu(net.conv_hr(feat)))
+
+
+def _reference_srvgg(net: SRVGGNetCompact, x: torch.Tensor) -> torch.Tensor:
+    from torch.nn import functional as F
+
+    out = x
+    for layer in net.body:
+        out = layer(out)
+    return F.pixel_shuffle(out, net.scale) + F.interpolate(x, scale_factor=net.scale,
+                                                          mode="nearest")
+
+
+@pytest.mark.parametrize("scale", [4, 2])
+def test_in_place_forward_is_bit_identical_and_leaves_the_input_alone(scale):
+    """The forward passes update fresh tensors in place (to save memory traffic); the result
+    must be exactly upstream's out-of-place arithmetic, and the caller's input untouched."""
+    x = torch.rand(2, 3, 12, 10, generator=torch.Generator().manual_seed(scale))
+    for net, reference in ((tiny_rrdbnet(scale), _reference_rrdbnet),
+                           (tiny_srvgg(scale), _reference_srvgg)):
+        before = x.clone()
+        with torch.inference_mode():
+            got, want = net(x), reference(net, x)
+        assert torch.equal(x, before)
+        assert torch.equal(got, want)
