@@ -192,35 +192,279 @@ def _box3(values: np.ndarray) -> np.ndarray:
     return out
 
 
+# ----------------------------------------------------------------------------- motion
+
+#: motion is first measured on luma box-averaged down to at most this many pixels across
+_MOTION_SIZE = 512
+#: the sub-pixel refinement at full resolution uses a centred crop at most this many px across
+_REFINE_SIZE = 1024
+#: largest motion between two frames looked for, as a fraction of the frame's height and width
+_MOTION_REACH = 0.25
+
+
+def _reduce(values: np.ndarray, factor: int) -> np.ndarray:
+    """Box mean of a 2-D array over ``factor x factor`` cells (a ragged edge dropped)."""
+    if factor <= 1:
+        return values
+    h, w = (values.shape[0] // factor) * factor, (values.shape[1] // factor) * factor
+    cells = values[:h, :w].reshape(h // factor, factor, w // factor, factor)
+    return cells.mean(axis=(1, 3), dtype=np.float32)
+
+
+def _cubic(frac: float) -> np.ndarray:
+    """Keys cubic (a = -0.5) weights of the samples at offsets -1, 0, 1, 2 for a position
+    `frac` (0..1) past sample 0."""
+    t = float(frac)
+    return np.array([((-0.5 * t + 1.0) * t - 0.5) * t,
+                     (1.5 * t - 2.5) * t * t + 1.0,
+                     ((-1.5 * t + 2.0) * t + 0.5) * t,
+                     (0.5 * t - 0.5) * t * t], np.float32)
+
+
+def _shift_axis(values: np.ndarray, d: float, axis: int) -> np.ndarray:
+    """``out[i] = values[i + d]`` along `axis` (Keys cubic between samples, edges repeated)."""
+    n = values.shape[axis]
+    base = math.floor(d)
+    frac = d - base
+    idx = np.arange(n) + base
+    if frac < 1e-4 or frac > 1 - 1e-4:
+        return np.take(values, np.clip(idx + round(frac), 0, n - 1), axis=axis)
+    weights = _cubic(frac)
+    out = np.take(values, np.clip(idx - 1, 0, n - 1), axis=axis) * weights[0]
+    for k in (1, 2, 3):
+        out += np.take(values, np.clip(idx + k - 1, 0, n - 1), axis=axis) * weights[k]
+    return out
+
+
+def _warp(values: np.ndarray, dy: float, dx: float) -> np.ndarray:
+    """``out[y, x] = values[y + dy, x + dx]`` (sub-pixel, Keys cubic; edges repeated) of a
+    2-D or 3-D array over its first two axes."""
+    return _shift_axis(_shift_axis(values, dx, 1), dy, 0)
+
+
+def _inside(shape: tuple[int, ...], dy: float, dx: float) -> np.ndarray:
+    """bool ``(H, W)``: pixels whose source ``(y + dy, x + dx)`` lies inside the frame with
+    the interpolation's taps (one sample of margin)."""
+    h, w = shape[:2]
+    ys = np.arange(h) + dy
+    xs = np.arange(w) + dx
+    rows = (ys >= 1 - 1e-4) & (ys <= h - 2 + 1e-4)
+    cols = (xs >= 1 - 1e-4) & (xs <= w - 2 + 1e-4)
+    if abs(dy) < 1e-4:
+        rows[:] = True
+    if abs(dx) < 1e-4:
+        cols[:] = True
+    return rows[:, None] & cols[None, :]
+
+
+def _variance_kept(dy: float, dx: float) -> float:
+    """Fraction of white noise variance left after :func:`_warp` by (dy, dx): the product
+    over both axes of the squared interpolation weights' sum (1.0 for whole pixels)."""
+    out = 1.0
+    for d in (dy, dx):
+        frac = d - math.floor(d)
+        if 1e-4 < frac < 1 - 1e-4:
+            out *= float(np.sum(_cubic(frac) ** 2))
+    return out
+
+
+def _phase(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """Whole-pixel ``(dy, dx)`` with ``b[y + dy, x + dx] ~ a[y, x]`` by phase correlation
+    (Hann-windowed, zero-mean), looked for within :data:`_MOTION_REACH` of the size."""
+    h, w = a.shape
+    win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
+    fa = np.fft.rfft2((a - a.mean()) * win)
+    fb = np.fft.rfft2((b - b.mean()) * win)
+    cross = fb * np.conj(fa)
+    cross /= np.abs(cross) + 1e-12
+    corr = np.fft.irfft2(cross, s=(h, w))
+    ry, rx = max(1, int(h * _MOTION_REACH)), max(1, int(w * _MOTION_REACH))
+    corr = np.fft.fftshift(corr)
+    cy, cx = h // 2, w // 2
+    part = corr[cy - ry:cy + ry + 1, cx - rx:cx + rx + 1]
+    py, px = np.unravel_index(int(np.argmax(part)), part.shape)
+    return int(py - ry), int(px - rx)
+
+
+def _refine(a: np.ndarray, b: np.ndarray, dy: float, dx: float, most: int,
+            steps: int = 4) -> tuple[float, float, float]:
+    """Sub-pixel ``(dy, dx)`` by Lucas-Kanade (Gauss-Newton) steps from a start, on a centred
+    crop of `a` at most `most` px across; b's brightness is scaled to a's. Returns the motion
+    and the normalised correlation of `a` with the moved `b` over the crop."""
+    h, w = a.shape
+    ch, cw = min(h, most), min(w, most)
+    m = 3
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    ncc = 0.0
+    for _ in range(steps):
+        iy, ix = math.floor(dy), math.floor(dx)
+        # the part of b that the crop maps onto, with a margin for the taps and gradients
+        sy0, sx0 = y0 + iy - m, x0 + ix - m
+        src = b[max(sy0, 0):max(sy0 + ch + 2 * m + 1, 0), max(sx0, 0):max(sx0 + cw + 2 * m + 1, 0)]
+        if src.shape[0] < ch + 2 * m + 1 or src.shape[1] < cw + 2 * m + 1:
+            src = np.pad(src, ((max(-sy0, 0), ch + 2 * m + 1 - src.shape[0] - max(-sy0, 0)),
+                               (max(-sx0, 0), cw + 2 * m + 1 - src.shape[1] - max(-sx0, 0))),
+                         mode="edge") if src.size else np.zeros((ch + 2 * m + 1,
+                                                                 cw + 2 * m + 1), np.float32)
+        moved = _warp(src, dy - iy, dx - ix)
+        core = moved[m:m + ch, m:m + cw]
+        gy = (moved[m + 1:m + ch + 1, m:m + cw] - moved[m - 1:m + ch - 1, m:m + cw]) * 0.5
+        gx = (moved[m:m + ch, m + 1:m + cw + 1] - moved[m:m + ch, m - 1:m + cw - 1]) * 0.5
+        ref = a[y0:y0 + ch, x0:x0 + cw]
+        inside = _inside((h, w), dy, dx)[y0:y0 + ch, x0:x0 + cw]
+        if inside.sum() < 64:
+            return dy, dx, 0.0
+        mean_core = float(core[inside].mean())
+        gain = float(ref[inside].mean()) / mean_core if mean_core > 1e-6 else 1.0
+        err = (ref - gain * core)[inside]
+        gy, gx = gy[inside] * gain, gx[inside] * gain
+        g = np.array([[np.dot(gy, gy), np.dot(gy, gx)], [np.dot(gy, gx), np.dot(gx, gx)]],
+                     np.float64)
+        r = np.array([np.dot(gy, err), np.dot(gx, err)], np.float64)
+        rc, cc = ref[inside] - ref[inside].mean(), core[inside] - mean_core
+        denom = float(np.sqrt(np.dot(rc, rc) * np.dot(cc, cc)))
+        ncc = float(np.dot(rc, cc)) / denom if denom > 0 else 0.0
+        if np.linalg.det(g) <= 1e-12 * max(1.0, float(np.trace(g)) ** 2):
+            break
+        uy, ux = np.clip(np.linalg.solve(g, r), -1.0, 1.0)
+        dy, dx = dy + float(uy), dx + float(ux)
+        if abs(uy) < 0.005 and abs(ux) < 0.005:
+            break
+    return dy, dx, ncc
+
+
+@dataclass(frozen=True)
+class _Motion:
+    """A global translation: ``frame[y + dy, x + dx]`` shows what the target shows at
+    ``(y, x)``; `ncc` is the normalised correlation of the two after the move (1 = same)."""
+
+    dy: float
+    dx: float
+    ncc: float
+
+
+def _motion(ref: np.ndarray, lum: np.ndarray) -> _Motion:
+    """The global translation of `lum` onto `ref` (2-D luma, full resolution).
+
+    Whole pixels by phase correlation on luma box-averaged to at most :data:`_MOTION_SIZE`
+    px across; then sub-pixel Gauss-Newton steps on that reduced luma, and (for a frame
+    larger than that) a few more at full resolution on a centred crop of at most
+    :data:`_REFINE_SIZE` px. Accurate to a few hundredths of a pixel on a textured picture.
+    """
+    factor = max(1, math.ceil(max(ref.shape) / _MOTION_SIZE))
+    a, b = _reduce(ref, factor), _reduce(lum, factor)
+    iy, ix = _phase(a, b)
+    dy, dx, ncc = _refine(a, b, float(iy), float(ix), _MOTION_SIZE)
+    if factor > 1:
+        dy, dx, ncc = _refine(ref, lum, dy * factor, dx * factor, _REFINE_SIZE, steps=3)
+    return _Motion(dy, dx, ncc)
+
+
+def _reliable(motion: _Motion, ref: np.ndarray) -> bool:
+    """Whether a neighbour moved by `motion` shows the target's picture: correlated (0.5 or
+    better), or the picture is so flat (luma standard deviation under 0.02) that any
+    alignment serves."""
+    return motion.ncc >= 0.5 or float(_sample(ref).std()) < 0.02
+
+
+def _noise_sigma(diff: np.ndarray, valid: np.ndarray, kept: float) -> float:
+    """Robust per-pixel noise sigma (luma units) of one frame from the difference of two
+    aligned frames of equal noise, one of them moved with `kept` of its variance left."""
+    values = _sample(np.where(valid, diff, np.nan))
+    values = values[np.isfinite(values)]
+    if values.size < 16:
+        return 0.0
+    mad = float(np.median(np.abs(values - np.median(values))))
+    return 1.4826 * mad / math.sqrt(1.0 + kept)
+
+
+# ----------------------------------------------------------------------------- aligned
+
+
+@dataclass(frozen=True)
+class _Aligned:
+    """A neighbour moved onto the target (:func:`_aligned`)."""
+
+    colour: np.ndarray  # float32 (H, W, C), 0..1
+    luma: np.ndarray  # float32 (H, W)
+    valid: np.ndarray  # bool (H, W): the moved picture came from inside the neighbour
+    kept: float  # fraction of the neighbour's noise variance the move kept
+    motion: _Motion
+
+
+def _aligned(ref_luma: np.ndarray, frame: np.ndarray) -> _Aligned | None:
+    """`frame` moved onto the target whose luma is `ref_luma` (global translation,
+    :func:`_motion`); None when the two do not show the same picture (a cut)."""
+    colour = _colour(frame)
+    motion = _motion(ref_luma, _luma(colour))
+    if not _reliable(motion, ref_luma):
+        log.debug("neighbour left out: correlation %.2f after the move", motion.ncc)
+        return None
+    moved = _warp(colour, motion.dy, motion.dx)
+    return _Aligned(moved, _luma(moved), _inside(ref_luma.shape, motion.dy, motion.dx),
+                    _variance_kept(motion.dy, motion.dx), motion)
+
+
+def _median_offset(diff: np.ndarray, valid: np.ndarray) -> np.float32:
+    """Median of `diff` over `valid` pixels (sampled); 0 when none."""
+    values = _sample(np.where(valid, diff, np.nan))
+    values = values[np.isfinite(values)]
+    return np.float32(np.median(values)) if values.size else np.float32(0.0)
+
+
 # ----------------------------------------------------------------------------- dust
 
 
 def _dust(window: list[np.ndarray], index: int, *, threshold: float, grow: int) -> np.ndarray:
-    """Remove dust and dirt specks present in the target frame only.
+    """Remove dust and dirt specks present in the target frame only, motion-compensated.
 
-    Each neighbour is first matched to the target's overall brightness (the median luma
-    difference is added; so flicker is not taken for dirt). A pixel is dirt when its luma
-    differs from both neighbours in the same direction by more than `threshold` while the
-    neighbours agree with each other within ``threshold / 2`` (where they disagree something
-    moves, and it is left alone). The mask is dilated by `grow` pixels (only onto pixels where
-    the neighbours agree within `threshold`) and filled with the mean of the two neighbours
-    (each colour channel shifted by its median difference). The first and last frames of a
-    sequence (one neighbour only) are returned unchanged, as is a frame where more than
-    :data:`DUST_MAX_FRACTION` of the picture is flagged (a change of picture, not dirt).
+    Two neighbours are used: the frames before and after, or at the ends of a sequence the
+    next two (previous two) frames. Each is moved onto the target (global translation measured
+    by phase correlation and refined to sub-pixel, :func:`_motion`; Keys cubic
+    interpolation), so a camera pan, tilt or gate weave lines the neighbours up with the
+    target, and matched to its brightness (the median luma difference is added, so flicker is
+    not taken for dirt). A neighbour that does not show the target's picture after the move
+    (a cut) stops the repair of that frame.
+
+    A pixel is dirt when its luma differs from both moved neighbours in the same direction by
+    more than ``t = max(threshold, 3 sigma)`` (sigma: the frame's noise, measured from its
+    difference with a neighbour) while the neighbours agree with each other: their difference,
+    averaged over 3 x 3 pixels, is within ``t / 2``. Where they disagree something moves
+    independently of the camera, and it is left alone; so is a pixel whose neighbours' pixels
+    come from outside their frames. The mask is dilated by `grow` pixels (only onto pixels
+    where the neighbours agree within `t`) and filled with the mean of the two moved
+    neighbours (each colour channel shifted by its median difference). A frame where more than
+    :data:`DUST_MAX_FRACTION` of the picture is flagged (a change of picture, not dirt), or with
+    fewer than two neighbours, is returned unchanged.
+
+    Limitation: an object smaller than the distance it moves in one frame (against the
+    camera's motion) looks like dirt to any three-frame detector and may be removed.
     """
     target = window[index]
-    if index == 0 or index == len(window) - 1:
+    n = len(window)
+    if n < 3:
         return _as_uint16(target)
-    prev, cur, nxt = (_colour(window[i]) for i in (index - 1, index, index + 1))
-    lp, lc, ln = _luma(prev), _luma(cur), _luma(nxt)
-    lp += np.float32(np.median(_sample(lc - lp)))
-    ln += np.float32(np.median(_sample(lc - ln)))
-    t = np.float32(threshold)
-    dp, dn = lc - lp, lc - ln
-    spread = np.abs(lp - ln)
-    agree = spread < t * np.float32(0.5)
-    mask = ((dp > t) & (dn > t)) | ((dp < -t) & (dn < -t))
-    mask &= agree
+    if 0 < index < n - 1:
+        pair = (index - 1, index + 1)
+    elif index == 0:
+        pair = (1, 2)
+    else:
+        pair = (n - 2, n - 3)
+    cur = _colour(target)
+    lc = _luma(cur)
+    p, q = (_aligned(lc, window[i]) for i in pair)
+    if p is None or q is None:
+        return _as_uint16(target)
+    valid = p.valid & q.valid
+    lp = p.luma + _median_offset(lc - p.luma, valid)
+    lq = q.luma + _median_offset(lc - q.luma, valid)
+    dp, dq = lc - lp, lc - lq
+    sigma = _noise_sigma(dp, valid, p.kept)
+    t = np.float32(max(threshold, 3.0 * sigma))
+    spread = np.abs(_box3(lp - lq))
+    mask = ((dp > t) & (dq > t)) | ((dp < -t) & (dq < -t))
+    mask &= spread < t * np.float32(0.5)
+    mask &= valid
     flagged = int(np.count_nonzero(mask))
     if flagged == 0:
         return _as_uint16(target)
@@ -229,12 +473,13 @@ def _dust(window: list[np.ndarray], index: int, *, threshold: float, grow: int) 
                   flagged, mask.size)
         return _as_uint16(target)
     if grow > 0:
-        mask = _grow(mask, grow) & (spread < t)
-    fill = prev + nxt
+        mask = _grow(mask, grow) & (spread < t) & valid
+    fill = p.colour + q.colour
     fill *= np.float32(0.5)
     for c in range(fill.shape[2]):
-        fill[:, :, c] += np.float32(np.median(_sample(cur[:, :, c] - fill[:, :, c])))
-    log.debug("dust: %d pixels filled from the neighbours", int(np.count_nonzero(mask)))
+        fill[:, :, c] += _median_offset(cur[:, :, c] - fill[:, :, c], valid)
+    log.debug("dust: %d pixels filled from the neighbours (threshold %.4f, motion %s %s)",
+              int(np.count_nonzero(mask)), float(t), p.motion, q.motion)
     return _result(target, fill, mask)
 
 
@@ -250,17 +495,44 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def _line_profile(lum: np.ndarray, reach: int) -> np.ndarray:
+    """Per column, the median over rows (at most 1024, evenly spaced) of each row's luma less
+    its running median over ``2 reach + 1`` columns (float32 ``(W,)``, luma units)."""
+    h, w = lum.shape
+    rows = lum[::max(1, h // 1024)]
+    high_rows = np.empty_like(rows)
+    for r0 in range(0, rows.shape[0], 128):  # bounded memory on 4K frames
+        part = rows[r0:r0 + 128]
+        padded = np.pad(part, ((0, 0), (reach, reach)), mode="edge")
+        around = np.median(np.stack([padded[:, k:k + w] for k in range(2 * reach + 1)]),
+                           axis=0)
+        high_rows[r0:r0 + 128] = part - around
+    return np.median(high_rows, axis=0)
+
+
 def _scratch(window: list[np.ndarray], index: int, *, strength: float,
              max_width: int) -> np.ndarray:
     """Remove thin vertical lines (scratches along the film) up to `max_width` pixels wide.
 
-    The column profile is the median luma of each column (over at most 1024 rows); its
-    high-pass is the profile less its running median over ``2 max_width + 3`` columns (which
-    passes steps and broad features, and removes lines up to `max_width` wide). A line is a run
-    of at most `max_width` columns whose high-pass is of one sign and larger than `strength`
-    (and than 5 robust sigmas of the high-pass over the whole frame). Each line, widened by one
-    column each side for soft edges, is replaced in every row by the linear interpolation
-    between the pixels two columns outside it (one side only at the frame's edge).
+    Detection (:func:`_line_profile`): each row's luma (at most 1024 rows) less its running
+    median over ``2 max_width + 3`` columns is the row's high-pass: it passes lines up to
+    `max_width` wide and removes steps and broad features. The column profile is the median
+    of the rows' high-pass in each column, so a column scores only where more than half of
+    the rows show a thin line there: a line along the film, not the edge of an object that
+    covers part of the height. A line is a run of at most `max_width` columns whose profile is
+    of one sign and larger than `strength` (and than 5 robust sigmas of the profile over the
+    whole frame).
+
+    With neighbouring frames (up to two each side), each is moved onto the target (global
+    translation, :func:`_motion`). A scratch stays where it is on the film while the camera
+    moves; a line of the picture moves with it. So when a neighbour moved sideways by more than
+    the line's width still shows the line in the same place, the line is picture, and it is
+    kept. A
+    line's columns, widened by one each side for soft edges, are replaced by the mean of the
+    moved neighbours that show no line there (each colour channel matched by its median
+    difference); without such a neighbour (a still camera, the ends of a sequence), in every
+    row by the linear interpolation between the pixels two columns outside it (one side only
+    at the frame's edge).
     """
     target = window[index]
     colour = _colour(target)
@@ -269,23 +541,42 @@ def _scratch(window: list[np.ndarray], index: int, *, strength: float,
     reach = max_width + 1
     if w < 2 * reach + 3:
         return _as_uint16(target)
-    rows = lum[::max(1, h // 1024)]
-    profile = np.median(rows, axis=0)
-    padded = np.pad(profile, reach, mode="edge")
-    around = np.median(np.stack([padded[k:k + w] for k in range(2 * reach + 1)]), axis=0)
-    high = profile - around
+    high = _line_profile(lum, reach)
     centre = np.median(high)
     sigma = float(np.median(np.abs(high - centre))) * 1.4826
     threshold = max(strength, 5.0 * sigma)
+    lines = [(first, last, sign) for sign in (1.0, -1.0)
+             for first, last in _runs(sign * high > threshold)
+             if last - first + 1 <= max_width]
+    if not lines:
+        return _as_uint16(target)
+    neighbours = []  # (moved neighbour, its line profile in the target's place)
+    for k in range(len(window)):
+        if k != index:
+            nb = _aligned(lum, window[k])
+            if nb is not None:
+                neighbours.append((nb, _line_profile(nb.luma, reach)))
     out = colour.copy()
     mask_cols = np.zeros(w, bool)
-    for sign in (1.0, -1.0):
-        for first, last in _runs(sign * high > threshold):
-            if last - first + 1 > max_width:
-                continue
-            a, b = first - 1, last + 1  # replaced columns, soft edges included
+    for first, last, sign in lines:
+        a, b = first - 1, last + 1  # replaced columns, soft edges included
+        cols = np.arange(max(a, 0), min(b, w - 1) + 1)
+        moved = [(nb, prof) for nb, prof in neighbours
+                 if abs(nb.motion.dx) >= last - first + 2]
+        if any(sign * float(prof[first:last + 1].mean()) > 0.5 * threshold
+               for _, prof in moved):
+            log.debug("scratch: columns %d-%d move with the picture: kept", first, last)
+            continue
+        clean = [nb for nb, prof in moved
+                 if np.all(np.abs(prof[cols]) < 0.5 * threshold) and nb.valid[:, cols].all()]
+        if clean:
+            fill = np.mean([nb.colour[:, cols] for nb in clean], axis=0)
+            for c in range(fill.shape[2]):
+                fill[:, :, c] += np.float32(np.median(
+                    _sample(colour[:, cols, c] - fill[:, :, c])))
+            out[:, cols] = fill
+        else:
             left, right = a - 1, b + 1  # anchors
-            cols = np.arange(max(a, 0), min(b, w - 1) + 1)
             if left < 0 and right > w - 1:
                 continue
             if left < 0:
@@ -296,9 +587,10 @@ def _scratch(window: list[np.ndarray], index: int, *, strength: float,
                 frac = ((cols - left) / (right - left)).astype(np.float32)[None, :, None]
                 out[:, cols] = (colour[:, left:left + 1] * (np.float32(1) - frac)
                                 + colour[:, right:right + 1] * frac)
-            mask_cols[cols] = True
-            log.debug("scratch: columns %d-%d repaired (contrast %.4f)", first, last,
-                      float(high[first:last + 1].mean()))
+        mask_cols[cols] = True
+        log.debug("scratch: columns %d-%d repaired (contrast %.4f, %s)", first, last,
+                  float(high[first:last + 1].mean()),
+                  f"from {len(clean)} neighbour(s)" if clean else "interpolated")
     if not mask_cols.any():
         return _as_uint16(target)
     mask = np.broadcast_to(mask_cols[None, :], (h, w))
@@ -308,15 +600,37 @@ def _scratch(window: list[np.ndarray], index: int, *, strength: float,
 # ----------------------------------------------------------------------------- denoise
 
 
-def _denoise(window: list[np.ndarray], index: int, *, strength: float, threshold: float,
-             grain: float) -> np.ndarray:
-    """Temporal-spatial averaging that keeps grain.
+def _shifted_weights(lum: np.ndarray, reach: int, h: np.ndarray):
+    """Yield ``(dy, dx, weight)`` for each offset within `reach` (centre included, weight 1):
+    ``exp(-(difference / h)^2 / 2)`` of the luma at the offset against the centre's."""
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if dy == 0 and dx == 0:
+                yield 0, 0, np.ones(lum.shape, np.float32)
+                continue
+            z = (_shifted(lum, dy, dx) - lum) / h
+            yield dy, dx, np.exp(np.float32(-0.5) * z * z)
 
-    Temporal: the mean of the target and of each neighbour pixel whose luma is within
-    `threshold` of the target's (no motion compensation: where something moves the
-    neighbours disagree and are left out). Spatial: a 3 x 3 sigma filter on that mean (the
-    neighbours within `threshold` luma of the centre are averaged), which keeps edges. With
-    the removed residual ``R = input - estimate`` the output is
+
+def _denoise(window: list[np.ndarray], index: int, *, strength: float, threshold: float,
+             grain: float, radius: int) -> np.ndarray:
+    """Motion-compensated temporal-spatial averaging that keeps grain.
+
+    Temporal: each frame within `radius` of the target is moved onto it (global translation,
+    :func:`_motion`, as for dust; a neighbour that does not show the same picture is left
+    out) and matched to its brightness per colour channel (median difference). The noise sigma
+    of the target is measured from its difference with the nearest moved neighbour. Each
+    neighbour pixel is averaged with the target's with weight ``clip(2 - |d| / tau, 0, 1)``,
+    where ``d`` is their luma difference averaged over 3 x 3 pixels and
+    ``tau = min(threshold / 2, 3 sigma_d)`` (``sigma_d`` the noise of ``d``): a neighbour that
+    agrees within the noise counts fully, one that differs by `threshold` or more (something
+    moves, or is dirt) not at all.
+
+    Spatial: a 3 x 3 bilateral filter on that mean, its range ``2 sigma_t`` with ``sigma_t``
+    the noise left in the mean at each pixel (from the weights), at most `threshold`: edges
+    and texture above the noise stay.
+
+    With the removed residual ``R = input - estimate`` the output is
     ``input - strength * (R - grain * (R - box3(R)))``: `grain` puts back that fraction of the
     residual's finest (3 x 3 high-pass) part, the grain, while the blotchy low-frequency part
     of the noise stays removed.
@@ -326,79 +640,153 @@ def _denoise(window: list[np.ndarray], index: int, *, strength: float, threshold
         return _as_uint16(target)
     cur = _colour(target)
     lc = _luma(cur)
-    t = np.float32(threshold)
+    n = len(window)
+    order = sorted((k for k in range(max(0, index - radius), min(n, index + radius + 1))
+                    if k != index), key=lambda k: (abs(k - index), k))
     total = cur.copy()
-    count = np.ones(lc.shape, np.float32)
-    for k, frame in enumerate(window):
-        if k == index:
+    wsum = np.ones(lc.shape, np.float32)
+    wvar = np.ones(lc.shape, np.float32)  # sum of w^2 * (variance kept), target's 1 included
+    sigma = None
+    for k in order:
+        nb = _aligned(lc, window[k])
+        if nb is None:
             continue
-        other = _colour(frame)
-        agree = np.abs(_luma(other) - lc) < t
-        total += other * agree[:, :, None]
-        count += agree
-    temporal = total / count[:, :, None]
+        offsets = [_median_offset(cur[:, :, c] - nb.colour[:, :, c], nb.valid)
+                   for c in range(cur.shape[2])]
+        moved = nb.colour + np.array(offsets, np.float32)
+        lum = _luma(moved)
+        if sigma is None:
+            sigma = _noise_sigma(lc - lum, nb.valid, nb.kept)
+        d = np.abs(_box3(lc - lum))
+        sigma_d = sigma * math.sqrt((1.0 + nb.kept) / 9.0)
+        tau = np.float32(max(min(threshold / 2.0, 3.0 * sigma_d), 1e-4))
+        w = np.clip(np.float32(2.0) - d / tau, 0.0, 1.0)
+        w *= nb.valid
+        total += moved * w[:, :, None]
+        wsum += w
+        wvar += w * w * np.float32(nb.kept)
+        del moved, lum, d
+    temporal = total / wsum[:, :, None]
     del total
+    if sigma is None:  # no neighbour: the noise from the frame alone (3 x 3 high-pass)
+        sigma = _noise_sigma(lc - _box3(lc), np.ones(lc.shape, bool), 1.0 / 9.0) * 1.06
+    sigma_t = np.float32(sigma) * np.sqrt(wvar) / wsum
+    h = np.clip(np.float32(2.0) * sigma_t, np.float32(1e-4), np.float32(threshold))
     lt = _luma(temporal)
     acc = np.zeros_like(temporal)
     weight = np.zeros(lc.shape, np.float32)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            near = (np.abs(_shifted(lt, dy, dx) - lt) < t).astype(np.float32)
-            acc += _shifted(temporal, dy, dx) * near[:, :, None]
-            weight += near
+    for dy, dx, w in _shifted_weights(lt, 1, h):
+        acc += _shifted(temporal, dy, dx) * w[:, :, None]
+        weight += w
     estimate = acc / weight[:, :, None]
     residual = cur - estimate
     removed = residual - np.float32(grain) * (residual - _box3(residual))
     out = cur - np.float32(strength) * removed
+    log.debug("denoise: noise sigma %.4f (luma), %d neighbour(s)", sigma, len(order))
     return _result(target, out)
 
 
 # ----------------------------------------------------------------------------- deflicker
 
+#: deflicker compares frames on luma reduced to at most this many pixels across, in blocks of
+#: this many pixels a side
+_DEFLICKER_BLOCK = 4
 
-def _stats(frame: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of a frame's luma (sampled), luma units."""
-    lum = _sample(_luma(_colour(frame)))
-    return float(lum.mean(dtype=np.float64)), float(lum.std(dtype=np.float64))
+
+def _exposure(ref: np.ndarray, lum: np.ndarray) -> tuple[float, float] | None:
+    """How `ref` (the target's reduced luma) relates to another frame's reduced luma `lum`:
+    ``(gain, offset)`` with ``ref ~ gain * lum + offset`` over the picture they share after
+    moving `lum` onto `ref` (:func:`_motion`), compared in 4 x 4-pixel block means. The gain
+    is the median ratio of the blocks (offset 0) -- a robust ratio that the content and a
+    camera move do not bias; None when the frames do not show the same picture."""
+    motion = _motion(ref, lum)
+    if not _reliable(motion, ref):
+        return None
+    moved = _warp(lum, motion.dy, motion.dx)
+    inside = _inside(ref.shape, motion.dy, motion.dx).astype(np.float32)
+    cell = _DEFLICKER_BLOCK
+    a, b = _reduce(ref, cell), _reduce(moved, cell)
+    full = _reduce(inside, cell) > 0.999
+    use = full & (a > 0.02) & (b > 0.02)
+    if np.count_nonzero(use) < 16:
+        return None
+    ratio = np.log(a[use]) - np.log(b[use])
+    return float(np.exp(np.median(ratio))), 0.0
+
+
+def _exposure_linear(ref: np.ndarray, lum: np.ndarray) -> tuple[float, float] | None:
+    """As :func:`_exposure`, with a gain and an offset that match the standard deviation and
+    the mean of the shared picture (blocks whose ratio is an outlier left out)."""
+    motion = _motion(ref, lum)
+    if not _reliable(motion, ref):
+        return None
+    moved = _warp(lum, motion.dy, motion.dx)
+    inside = _inside(ref.shape, motion.dy, motion.dx).astype(np.float32)
+    cell = _DEFLICKER_BLOCK
+    a, b = _reduce(ref, cell), _reduce(moved, cell)
+    use = _reduce(inside, cell) > 0.999
+    if np.count_nonzero(use) < 16:
+        return None
+    a, b = a[use].astype(np.float64), b[use].astype(np.float64)
+    diff = a - b
+    mad = np.median(np.abs(diff - np.median(diff))) * 1.4826
+    keep = np.abs(diff - np.median(diff)) <= max(3.0 * mad, 1e-6)
+    a, b = a[keep], b[keep]
+    if b.std() < 1e-6:
+        return 1.0, float(a.mean() - b.mean())
+    gain = float(a.std() / b.std())
+    return gain, float(a.mean() - gain * b.mean())
 
 
 def _deflicker(window: list[np.ndarray], index: int, *, radius: int, strength: float,
                match_std: int) -> np.ndarray:
-    """Match the frame's mean luma (and with `match_std` its spread) to a temporal reference.
+    """Match the frame's luma to a temporal reference: the mean exposure of its neighbours.
 
-    The reference is the mean over the frames within `radius` of the target (fewer at the ends
-    of a sequence) with the two end frames at half weight (the trapezoid rule, which cancels a
-    flicker alternating from frame to frame exactly, whatever the window's length). The target
-    gets a gain ``reference_mean / mean`` (with `match_std`: a gain
-    ``reference_std / std`` and an offset that brings the mean to the reference), blended with
-    the identity by `strength` and applied to every colour channel. The gain is kept within
+    Each frame within `radius` of the target (fewer at the ends of a sequence) is compared
+    with the target on the picture they share: it is moved onto the target (global
+    translation, :func:`_motion`, on luma reduced to at most 512 px across) and the target's
+    exposure relative to it is the median ratio of their 4 x 4 block means (with `match_std`:
+    a gain and offset matching the blocks' standard deviation and mean). So a pan, or an object
+    entering the picture, is not taken for flicker, as a comparison of whole-frame means
+    would. A frame that does not show the target's picture (a cut) is left out.
+
+    The target is mapped to the weighted mean of what each frame's exposure would make of it
+    (the frames at the ends of the window at half weight: the trapezoid rule, which cancels a
+    flicker alternating from frame to frame exactly, whatever the window's length); blended
+    with the identity by `strength`, applied to every colour channel. The gain is kept within
     :data:`DEFLICKER_GAIN_LIMITS`; a frame with mean luma under 1e-4 is left unchanged.
     """
     target = window[index]
     lo, hi = max(0, index - radius), min(len(window) - 1, index + radius)
     if strength <= 0.0 or hi == lo:
         return _as_uint16(target)
-    stats = [_stats(window[i]) for i in range(lo, hi + 1)]
-    weights = np.ones(len(stats))
-    weights[0] = weights[-1] = 0.5
-    weights /= weights.sum()
-    ref_mean = float(np.dot(weights, [s[0] for s in stats]))
-    ref_std = float(np.dot(weights, [s[1] for s in stats]))
-    mean, std = stats[index - lo]
-    if mean < 1e-4:
+    colour = _colour(target)
+    full = _luma(colour)
+    factor = max(1, math.ceil(max(full.shape) / _MOTION_SIZE))
+    ref = _reduce(full, factor)
+    if float(ref.mean()) < 1e-4:
         return _as_uint16(target)
-    if match_std and std > 1e-6:
-        gain = ref_std / std
-        offset = ref_mean - gain * mean
-    else:
-        gain, offset = ref_mean / mean, 0.0
+    relate = _exposure_linear if match_std else _exposure
+    gain_sum = offset_sum = weight_sum = 0.0
+    for k in range(lo, hi + 1):
+        w = 0.5 if k in (lo, hi) else 1.0
+        if k == index:
+            rel: tuple[float, float] | None = (1.0, 0.0)
+        else:
+            rel = relate(ref, _reduce(_luma(_colour(window[k])), factor))
+        if rel is None or rel[0] <= 1e-6:
+            continue
+        # frame k's exposure applied to the target's picture: (target - offset) / gain
+        gain_sum += w / rel[0]
+        offset_sum -= w * rel[1] / rel[0]
+        weight_sum += w
+    gain, offset = gain_sum / weight_sum, offset_sum / weight_sum
     low, high = DEFLICKER_GAIN_LIMITS
     gain = min(max(gain, low), high)
     gain = 1.0 + strength * (gain - 1.0)
     offset *= strength
-    log.debug("deflicker: mean %.5f reference %.5f gain %.5f offset %.5f", mean, ref_mean,
-              gain, offset)
-    colour = _colour(target)
+    log.debug("deflicker: gain %.5f offset %.5f from %.1f frame(s) of weight", gain, offset,
+              weight_sum)
     colour *= np.float32(gain)
     colour += np.float32(offset)
     return _result(target, colour)
@@ -465,24 +853,26 @@ def _deinterlace(window: list[np.ndarray], index: int, *, mode: int, adaptive: i
 
 
 OPS: dict[str, Op] = {
-    "dust": Op("dust", 1, (
+    "dust": Op("dust", 2, (
         Param("threshold", "luma (0-1)", 0.01, 0.5, 0.06,
               "least difference from both neighbours for a pixel to be dirt"),
         Param("grow", "px", 0, 8, 1, "dilation of the dirt mask", integer=True),
     ), False, _dust, "temporal dust and dirt removal, filled from the neighbouring frames"),
-    "scratch": Op("scratch", 0, (
+    "scratch": Op("scratch", 2, (
         Param("strength", "luma (0-1)", 0.002, 0.5, 0.02,
               "least contrast of a line's column profile against its surroundings"),
         Param("max_width", "px", 1, 5, 3, "widest line removed", integer=True),
     ), False, _scratch, "vertical scratch removal"),
-    "denoise": Op("denoise", 1, (
+    "denoise": Op("denoise", 3, (
         Param("strength", "fraction (0-1)", 0.0, 1.0, 0.5,
               "blend from the input (0) to the temporal-spatial estimate (1)"),
         Param("threshold", "luma (0-1)", 0.005, 0.5, 0.05,
               "largest difference of a pixel that is still averaged with it"),
         Param("grain", "fraction (0-1)", 0.0, 1.0, 0.25,
               "fraction of the removed fine (grain) residual put back"),
-    ), False, _denoise, "temporal-spatial denoise that keeps grain"),
+        Param("radius", "frames", 0, 3, 2,
+              "frames each side averaged after motion compensation", integer=True),
+    ), False, _denoise, "motion-compensated temporal-spatial denoise that keeps grain"),
     "deflicker": Op("deflicker", 10, (
         Param("radius", "frames", 1, 10, 5, "temporal reference: frames each side",
               integer=True),
