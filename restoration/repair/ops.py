@@ -174,6 +174,20 @@ def _grow(mask: np.ndarray, down: int, across: int | None = None) -> np.ndarray:
     return out
 
 
+def _box(values: np.ndarray, k: int) -> np.ndarray:
+    """``k x k`` mean (`k` odd, edges repeated) of a 2-D array, by running sums."""
+    r = k // 2
+    out = values.astype(np.float64)
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis)
+        n = values.shape[axis]
+        out = (np.take(c, np.arange(k, k + n), axis=axis)
+               - np.take(c, np.arange(0, n), axis=axis)) / k
+    return out.astype(np.float32)
+
+
 def _shifted(values: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """``values`` moved so that ``out[y, x] = values[y + dy, x + dx]``, edges repeated."""
     h, w = values.shape[:2]
@@ -268,34 +282,46 @@ def _variance_kept(dy: float, dx: float) -> float:
     return out
 
 
-def _phase(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
-    """Whole-pixel ``(dy, dx)`` with ``b[y + dy, x + dx] ~ a[y, x]`` by phase correlation
-    (Hann-windowed, zero-mean), looked for within :data:`_MOTION_REACH` of the size."""
+def _phase(a: np.ndarray, b: np.ndarray, peaks: int = 4) -> list[tuple[int, int]]:
+    """Whole-pixel candidates ``(dy, dx)`` for ``b[y + dy, x + dx] ~ a[y, x]``: the highest
+    `peaks` peaks (at least 5 px apart), best first, of the phase correlation (half-whitened,
+    Hann-windowed) of a band of the two pictures: the 3 x 3 mean less the mean over an eighth
+    of the size, so that neither a ramp or vignette fixed to the frame (which would pull the
+    peak to no motion) nor the finest detail and noise lead. Looked for within
+    :data:`_MOTION_REACH` of the size. A small object of strong contrast moving on its own can
+    make a peak of its own: the caller tells them apart (:func:`_motion`)."""
     h, w = a.shape
     win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-    fa = np.fft.rfft2((a - a.mean()) * win)
-    fb = np.fft.rfft2((b - b.mean()) * win)
+    k = max(5, (min(h, w) // 8) | 1)
+    fa = np.fft.rfft2((_box3(a) - _box(a, k)) * win)
+    fb = np.fft.rfft2((_box3(b) - _box(b, k)) * win)
     cross = fb * np.conj(fa)
-    cross /= np.abs(cross) + 1e-12
+    cross /= np.sqrt(np.abs(cross)) + 1e-12  # half-whitened: faint frequencies count less
     corr = np.fft.irfft2(cross, s=(h, w))
     ry, rx = max(1, int(h * _MOTION_REACH)), max(1, int(w * _MOTION_REACH))
     corr = np.fft.fftshift(corr)
     cy, cx = h // 2, w // 2
-    part = corr[cy - ry:cy + ry + 1, cx - rx:cx + rx + 1]
-    py, px = np.unravel_index(int(np.argmax(part)), part.shape)
-    return int(py - ry), int(px - rx)
+    part = corr[cy - ry:cy + ry + 1, cx - rx:cx + rx + 1].copy()
+    found = []
+    for _ in range(peaks):
+        py, px = np.unravel_index(int(np.argmax(part)), part.shape)
+        found.append((int(py - ry), int(px - rx)))
+        part[max(0, py - 2):py + 3, max(0, px - 2):px + 3] = -np.inf
+    return found
 
 
 def _refine(a: np.ndarray, b: np.ndarray, dy: float, dx: float, most: int,
             steps: int = 4) -> tuple[float, float, float]:
     """Sub-pixel ``(dy, dx)`` by Lucas-Kanade (Gauss-Newton) steps from a start, on a centred
-    crop of `a` at most `most` px across; b's brightness is scaled to a's. Returns the motion
-    and the normalised correlation of `a` with the moved `b` over the crop."""
+    crop of `a` at most `most` px across, solving for a gain between the two at the same time;
+    pixels whose error is over 3 robust sigmas are left out of each step. Returns the motion and the normalised correlation of `a` with the moved `b` over the
+    crop."""
     h, w = a.shape
     ch, cw = min(h, most), min(w, most)
     m = 3
     y0, x0 = (h - ch) // 2, (w - cw) // 2
     ncc = 0.0
+    gain = None
     for _ in range(steps):
         iy, ix = math.floor(dy), math.floor(dx)
         # the part of b that the crop maps onto, with a margin for the taps and gradients
@@ -315,22 +341,45 @@ def _refine(a: np.ndarray, b: np.ndarray, dy: float, dx: float, most: int,
         if inside.sum() < 64:
             return dy, dx, 0.0
         mean_core = float(core[inside].mean())
-        gain = float(ref[inside].mean()) / mean_core if mean_core > 1e-6 else 1.0
-        err = (ref - gain * core)[inside]
+        if gain is None:
+            gain = float(ref[inside].mean()) / mean_core if mean_core > 1e-6 else 1.0
+        c = core[inside]
+        err = ref[inside] - gain * c
         gy, gx = gy[inside] * gain, gx[inside] * gain
-        g = np.array([[np.dot(gy, gy), np.dot(gy, gx)], [np.dot(gy, gx), np.dot(gx, gx)]],
-                     np.float64)
-        r = np.array([np.dot(gy, err), np.dot(gx, err)], np.float64)
-        rc, cc = ref[inside] - ref[inside].mean(), core[inside] - mean_core
+        rc, cc = ref[inside] - ref[inside].mean(), c - mean_core
         denom = float(np.sqrt(np.dot(rc, rc) * np.dot(cc, cc)))
         ncc = float(np.dot(rc, cc)) / denom if denom > 0 else 0.0
-        if np.linalg.det(g) <= 1e-12 * max(1.0, float(np.trace(g)) ** 2):
+        # robust: pixels that fit far worse than most (an object moving on its own, dirt)
+        # do not steer the camera's motion
+        spread = 1.4826 * float(np.median(np.abs(err)))
+        fit = np.abs(err) <= max(3.0 * spread, 1e-5)
+        if np.count_nonzero(fit) >= 64:
+            c, err, gy, gx = c[fit], err[fit], gy[fit], gx[fit]
+        # the motion and the brightness (gain) together: a shift along a ramp and a change of
+        # exposure look alike, and only the two solved at once tell them apart
+        cols = (gy, gx, c)
+        g = np.array([[np.dot(p, q) for q in cols] for p in cols], np.float64)
+        r = np.array([np.dot(p, err) for p in cols], np.float64)
+        try:
+            uy, ux, ug = np.linalg.solve(g, r)
+        except np.linalg.LinAlgError:
             break
-        uy, ux = np.clip(np.linalg.solve(g, r), -1.0, 1.0)
-        dy, dx = dy + float(uy), dx + float(ux)
+        if not (math.isfinite(uy) and math.isfinite(ux) and math.isfinite(ug)):
+            break
+        uy, ux = float(np.clip(uy, -1.0, 1.0)), float(np.clip(ux, -1.0, 1.0))
+        dy, dx, gain = dy + uy, dx + ux, gain + float(ug)
         if abs(uy) < 0.005 and abs(ux) < 0.005:
             break
     return dy, dx, ncc
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised correlation of two equal-shape arrays (sampled); 0 if either is flat."""
+    x = _sample(a).astype(np.float64).ravel()
+    y = _sample(b).astype(np.float64).ravel()
+    x, y = x - x.mean(), y - y.mean()
+    denom = math.sqrt(float(np.dot(x, x)) * float(np.dot(y, y)))
+    return float(np.dot(x, y)) / denom if denom > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -346,15 +395,27 @@ class _Motion:
 def _motion(ref: np.ndarray, lum: np.ndarray) -> _Motion:
     """The global translation of `lum` onto `ref` (2-D luma, full resolution).
 
-    Whole pixels by phase correlation on luma box-averaged to at most :data:`_MOTION_SIZE`
-    px across; then sub-pixel Gauss-Newton steps on that reduced luma, and (for a frame
+    Candidates by phase correlation on luma box-averaged to at most half of
+    :data:`_MOTION_SIZE` px across (coarse enough that fine repetitive detail does not alias),
+    each refined there; the one after which the two pictures correlate best is kept (the
+    picture as a whole, not a small object moving on its own); then sub-pixel Gauss-Newton steps at :data:`_MOTION_SIZE`, and (for a frame
     larger than that) a few more at full resolution on a centred crop of at most
     :data:`_REFINE_SIZE` px. Accurate to a few hundredths of a pixel on a textured picture.
+    Where the move correlates no better than no move at all (a picture without detail along
+    the motion, such as a plain ramp), there is no move.
     """
     factor = max(1, math.ceil(max(ref.shape) / _MOTION_SIZE))
     a, b = _reduce(ref, factor), _reduce(lum, factor)
-    iy, ix = _phase(a, b)
-    dy, dx, ncc = _refine(a, b, float(iy), float(ix), _MOTION_SIZE)
+    # whole pixels at half that size, where fine repetitive detail cannot alias
+    half = 2 if min(a.shape) >= 64 else 1
+    a2, b2 = _reduce(a, half), _reduce(b, half)
+    # each candidate refined; the one that makes the two pictures most alike is the camera's
+    tries = [_refine(a2, b2, float(iy), float(ix), _MOTION_SIZE) for iy, ix in _phase(a2, b2)]
+    dy, dx, _ = max(tries, key=lambda r: r[2])
+    dy, dx, ncc = _refine(a, b, dy * half, dx * half, _MOTION_SIZE)
+    still = _correlation(a, b)
+    if still >= ncc - 1e-6:  # no better than standing still (a picture without detail)
+        dy, dx, ncc = 0.0, 0.0, still
     if factor > 1:
         dy, dx, ncc = _refine(ref, lum, dy * factor, dx * factor, _REFINE_SIZE, steps=3)
     return _Motion(dy, dx, ncc)
@@ -437,8 +498,10 @@ def _dust(window: list[np.ndarray], index: int, *, threshold: float, grow: int) 
     :data:`DUST_MAX_FRACTION` of the picture is flagged (a change of picture, not dirt), or with
     fewer than two neighbours, is returned unchanged.
 
-    Limitation: an object smaller than the distance it moves in one frame (against the
-    camera's motion) looks like dirt to any three-frame detector and may be removed.
+    Limitation: the motion is the camera's (one translation for the whole picture). The part
+    of an object moving on its own that neither neighbour covers after the move -- all of it
+    when it moves more than half its size in a frame against the camera -- looks like dirt to
+    a three-frame detector and may be removed.
     """
     target = window[index]
     n = len(window)
@@ -569,12 +632,12 @@ def _scratch(window: list[np.ndarray], index: int, *, strength: float,
             continue
         clean = [nb for nb, prof in moved
                  if np.all(np.abs(prof[cols]) < 0.5 * threshold) and nb.valid[:, cols].all()]
-        if clean:
-            fill = np.mean([nb.colour[:, cols] for nb in clean], axis=0)
-            for c in range(fill.shape[2]):
-                fill[:, :, c] += np.float32(np.median(
-                    _sample(colour[:, cols, c] - fill[:, :, c])))
-            out[:, cols] = fill
+        if clean:  # brightness matched over the whole picture, not the line's columns
+            out[:, cols] = np.mean([
+                nb.colour[:, cols] + np.array(
+                    [_median_offset(colour[:, :, c] - nb.colour[:, :, c], nb.valid)
+                     for c in range(colour.shape[2])], np.float32)
+                for nb in clean], axis=0)
         else:
             left, right = a - 1, b + 1  # anchors
             if left < 0 and right > w - 1:
