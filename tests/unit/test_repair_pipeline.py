@@ -158,3 +158,17 @@ def test_a_fast_precision_records_its_measured_deviation(scan, tmp_path):
     a = read_frame(tmp_path / "fp32" / "reel.0000100.dpx").pixels.astype(np.int64)
     b = read_frame(tmp_path / "bf16" / "reel.0000100.dpx").pixels.astype(np.int64)
     assert recorded["frame"] == 100 and recorded["max_abs_16bit"] == int(np.abs(a - b).max()) > 0
+
+
+def test_the_readme_lists_every_parameter_with_its_unit_range_and_default():
+    from restoration.repair.ops import OPS
+
+    readme = (ROOT / "README.md").read_text()
+    for name, op in OPS.items():
+        for p in op.params:
+            row = (f"| `{name}` | `{p.name}` | {p.unit} | {p.low:g}–{p.high:g} | "
+                   f"{p.default:g} |")
+            assert row in readme, f"README lacks or misstates {name}.{p.name}: {row}"
+        assert f"`{name}` {op.context}" in readme.replace(",", "") or op.context == 0, name
+    for key in ("model", "tile", "overlap", "batch", "precision"):
+        assert f"| `upscale` | `{key}` |" in readme
