@@ -19,6 +19,7 @@ import pytest
 import torch
 from torch import nn
 
+from restoration.io import from_float, to_float
 from restoration.repair.networks import RRDBNet, SRVGGNetCompact
 from restoration.repair.tiling import (
     MIN_TILE,
@@ -240,6 +241,32 @@ def test_batching_does_not_change_the_result():
     many = upscale_frames(net, frames, 2, tile=16, overlap=4, batch=8)
     assert np.abs(one.astype(int) - many.astype(int)).max() <= 1
 
+
+
+def test_uint16_output_is_the_float_output_rounded_bands_included():
+    """Windows write their results straight into the uint16 output and only the cross-fade
+    bands are accumulated: the bytes must still be ``from_float`` of the blended float output,
+    with cores that overlap each other (53 px cut into 16 px cores) and a NaN from the net."""
+    net = deep_net(seed=3)
+    with torch.no_grad():
+        net.body[-1].bias.fill_(0.5)
+    frames = np.random.default_rng(9).integers(0, 65536, (2, 37, 53, 3), dtype=np.uint16)
+    kwargs = {"tile": 16, "overlap": 4, "feather": 3, "batch": 3}
+    codes = upscale_frames(net, frames, 2, **kwargs)
+    floats = upscale_rgb(net, to_float(frames), 2, **kwargs).pixels
+    np.testing.assert_array_equal(codes, from_float(floats))
+    assert 0 < (codes == 0).sum() + (codes == 65535).sum() < codes.size  # clamping was tested
+
+    class Holey(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+            y[:, :, 0, 0] = float("nan")  # every window's top-left output pixel
+            return y
+
+    holey = upscale_frames(Holey(), frames, 2, **kwargs)
+    expected = repeat(frames, 2)
+    expected[:, 0, 0] = 0  # only the first window covers the frame's corner: NaN becomes 0
+    np.testing.assert_array_equal(holey, expected)  # other windows' NaNs are not kept
 
 # --- precision -------------------------------------------------------------------------------------
 
