@@ -435,3 +435,70 @@ class RepairRecord(models.Model):
                 "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
                 "manifest_digest": seq.manifest_digest, "state": seq.state}
         return facts
+
+
+class GradeRecord(models.Model):
+    """The grading stage's work: the reel's base grade, its shots and what the render made.
+
+    `base` holds the reel-level grade: ``{"cdl": {slope, offset, power, saturation} | None,
+    "lut": {"name", "sha256", "file"} | None, "interpolation", "in_transfer", "out_space"}``.
+    A shot with its own CDL uses it in place of the base CDL; the LUT and the colour-space
+    conversion are the reel's.
+    """
+
+    run = models.OneToOneField(StageRun, on_delete=models.PROTECT, related_name="grade")
+    base = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    source = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    sequence = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    WORK_FIELDS = ("base", "notes")
+
+    def __str__(self) -> str:
+        return f"grade record of {self.run}"
+
+    def work(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"base": self.base, "notes": self.notes,
+                                 "shots": [s.work() for s in self.shots.order_by("first_frame")]}
+        for name in ("source", "sequence"):
+            seq = getattr(self, name)
+            facts[name] = None if seq is None else {
+                "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
+                "manifest_digest": seq.manifest_digest, "state": seq.state}
+        return facts
+
+
+class Shot(models.Model):
+    """A run of frames graded alike: from the scene cuts found by the analysis, or an EDL."""
+
+    class Origin(models.TextChoices):
+        CUTS = "cuts", "scene cuts"
+        EDL = "edl", "EDL"
+        WHOLE = "whole", "whole reel"
+
+    record = models.ForeignKey(GradeRecord, on_delete=models.CASCADE, related_name="shots")
+    number = models.PositiveIntegerField()
+    first_frame = models.BigIntegerField()
+    last_frame = models.BigIntegerField()
+    origin = models.CharField(max_length=8, choices=Origin.choices)
+    name = models.CharField(max_length=200, blank=True, help_text="the EDL's clip name or event")
+    cdl = models.JSONField(null=True, blank=True, help_text="this shot's CDL; none: the base one")
+    note = models.TextField(blank=True, help_text="what the EDL asked that grading cannot do")
+
+    class Meta:
+        ordering = ["record", "first_frame"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "number"], name="shot_number_unique"),
+            models.CheckConstraint(condition=Q(last_frame__gte=models.F("first_frame")),
+                                   name="shot_frames_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"shot {self.number} ({self.first_frame}-{self.last_frame})"
+
+    def work(self) -> dict[str, Any]:
+        return {"number": self.number, "frames": [self.first_frame, self.last_frame],
+                "origin": self.origin, "name": self.name, "cdl": self.cdl}

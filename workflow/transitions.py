@@ -193,6 +193,11 @@ def _work(run: StageRun) -> dict[str, Any]:
     if run.stage == Stage.REPAIR:
         repair = RepairRecord.objects.select_related("source", "sequence").filter(run=run).first()
         work["repair"] = repair.work() if repair else None
+    if run.stage == Stage.GRADING:
+        from workflow.models import GradeRecord
+
+        grade = GradeRecord.objects.select_related("source", "sequence").filter(run=run).first()
+        work["grade"] = grade.work() if grade else None
     return work
 
 
@@ -866,3 +871,205 @@ def finish_repair(sequence_id: int, report: Any, provenance: dict[str, Any], *,
     if report.facts is not None:
         _after_frames_stored(reel, run, sequence, by)
     return Sequence.objects.get(pk=sequence.pk)
+
+
+# Grading ----------------------------------------------------------------------------------
+
+IN_TRANSFERS = ("cineon", "adx10", "linear", "rec709")
+OUT_SPACES = ("rec709", "p3-d65", "rec2020", "aces2065-1")
+INTERPOLATIONS = ("tetrahedral", "linear")
+GRADE_JOBS = ("grade_chunk", "grade_finish")
+
+
+def check_cdl(value: Any, what: str = "CDL") -> dict[str, Any] | None:
+    """A CDL as stored: ``{"slope": [r, g, b], "offset": [...], "power": [...],
+    "saturation": s}`` with slope >= 0, power > 0 and saturation >= 0 (ASC CDL v1.2), all
+    finite; None stays None. TransitionRefused names the field."""
+    import math
+
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TransitionRefused(f"{what}: expected slope, offset, power and saturation")
+    out: dict[str, Any] = {}
+    for name, low in (("slope", 0.0), ("offset", None), ("power", 0.0)):
+        triple = value.get(name, [0.0 if name == "offset" else 1.0] * 3)
+        if (not isinstance(triple, list | tuple) or len(triple) != 3 or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in triple)):
+            raise TransitionRefused(f"{what}: {name} must be three numbers (R, G, B), "
+                                    f"not {triple!r}")
+        if low is not None and any(v < low or (name == "power" and v == 0) for v in triple):
+            raise TransitionRefused(f"{what}: {name} must be "
+                                    f"{'above' if name == 'power' else 'at least'} 0, "
+                                    f"not {list(triple)}")
+        out[name] = [float(v) for v in triple]
+    sat = value.get("saturation", 1.0)
+    if isinstance(sat, bool) or not isinstance(sat, int | float) or not math.isfinite(sat) \
+            or sat < 0:
+        raise TransitionRefused(f"{what}: saturation must be a number of at least 0, "
+                                f"not {sat!r}")
+    out["saturation"] = float(sat)
+    unknown = set(value) - {"slope", "offset", "power", "saturation"}
+    if unknown:
+        raise TransitionRefused(f"{what}: unknown field(s) {', '.join(sorted(unknown))}")
+    return out
+
+
+def grade_source(reel: Reel) -> Sequence | None:
+    """What grading works from: the reel's newest repaired sequence, else its raw scan."""
+    repaired = (Sequence.objects.filter(reel=reel, kind=SequenceKind.REPAIRED,
+                                        superseded_at=None,
+                                        state__in=(SequenceState.VALID, SequenceState.PROBLEMS))
+                .order_by("-version").first())
+    return repaired or current_raw_scan(reel)
+
+
+def _grade_run(run: StageRun, by: Any, verb: str) -> tuple[Reel, StageRun]:
+    reel, run = _fresh_run(run)
+    if run.stage != Stage.GRADING:
+        raise TransitionRefused(f"{reel.accession}: grades are made at the grading stage, and "
+                                f"its current stage is {reel.current_stage}")
+    _require_role(run, by, verb)
+    if not run.is_editable:
+        raise TransitionRefused(f"the grading of {reel.accession} is locked: {_describe(run)}")
+    if Sequence.objects.filter(reel=reel, kind=SequenceKind.GRADED,
+                               state=SequenceState.IMPORTING).exists():
+        raise TransitionRefused("a render is under way: the grade is kept until it ends")
+    return reel, run
+
+
+def _check_base(base: dict[str, Any], lut: Any) -> dict[str, Any]:
+    base = dict(base or {})
+    unknown = set(base) - {"cdl", "lut", "interpolation", "in_transfer", "out_space"}
+    if unknown:
+        raise TransitionRefused(f"base grade: unknown field(s) {', '.join(sorted(unknown))}")
+    out = {"cdl": check_cdl(base.get("cdl"), "base CDL"), "lut": lut,
+           "interpolation": base.get("interpolation") or "tetrahedral",
+           "in_transfer": base.get("in_transfer") or "",
+           "out_space": base.get("out_space") or ""}
+    for key, allowed in (("interpolation", INTERPOLATIONS), ("in_transfer", IN_TRANSFERS),
+                         ("out_space", OUT_SPACES)):
+        if out[key] and out[key] not in allowed:
+            raise TransitionRefused(f"base grade: {key} {out[key]!r}; expected one of "
+                                    f"{', '.join(allowed)}")
+    return out
+
+
+@transaction.atomic
+def save_grade(run: StageRun, values: dict[str, Any], *, by: AbstractBaseUser):
+    """Record the reel's base grade and notes (the first save starts the stage). The LUT is
+    kept as attached (see `attach_lut`)."""
+    from workflow.models import GradeRecord
+
+    reel, run = _grade_run(run, by, "record")
+    record = GradeRecord.objects.filter(run=run).first()
+    values = dict(values)
+    if "base" in values:
+        lut = (record.base.get("lut") if record and record.base else None)
+        values["base"] = _check_base(values["base"], lut)
+    record = _save_record(run, GradeRecord, Stage.GRADING, values, by)
+    if record.source_id is None:
+        GradeRecord.objects.filter(pk=record.pk).update(source=grade_source(reel))
+        record.refresh_from_db()
+    return record
+
+
+@transaction.atomic
+def attach_lut(run: StageRun, lut: dict[str, Any] | None, *, by: AbstractBaseUser):
+    """Use a stored, checked LUT file (``{"name", "sha256", "file", ...}``) in the base grade,
+    or none."""
+    from workflow.models import GradeRecord
+
+    reel, run = _grade_run(run, by, "attach a LUT to")
+    _ensure_started(reel, run, by)
+    record, _ = GradeRecord.objects.get_or_create(run=run)
+    before = record.base.get("lut") if record.base else None
+    base = _check_base(record.base, lut)
+    GradeRecord.objects.filter(pk=record.pk).update(base=base)
+    _event(reel, run, "lut_attached" if lut else "lut_removed", by, from_state=run.status,
+           to_state=run.status, digest=digest_of(_work(run)),
+           data={"before": before, "after": lut})
+    return GradeRecord.objects.get(pk=record.pk)
+
+
+def _set_shots(reel: Reel, run: StageRun, shots: list[dict[str, Any]], origin: str, by: Any,
+               reason: str = ""):
+    from workflow.models import GradeRecord, Shot
+
+    _ensure_started(reel, run, by)
+    record, _ = GradeRecord.objects.get_or_create(run=run)
+    if record.source_id is None:
+        GradeRecord.objects.filter(pk=record.pk).update(source=grade_source(reel))
+    Shot.objects.filter(record=record).delete()
+    Shot.objects.bulk_create([Shot(record=record, number=i, origin=origin, **s)
+                              for i, s in enumerate(shots, 1)])
+    _event(reel, run, "shots_set", by, from_state=run.status, to_state=run.status,
+           digest=digest_of(_work(run)), reason=reason,
+           data={"origin": origin, "shots": len(shots)})
+    return list(Shot.objects.filter(record=record))
+
+
+def _frames_of(sequence: Sequence) -> list[int]:
+    import json
+
+    plan = json.loads((Path(sequence.storage_dir) / "plan.json").read_text())
+    bad = {b["file"] for b in sequence.bad_frames}
+    return sorted({frame for frame, name in plan["entries"] if name not in bad})
+
+
+@transaction.atomic
+def shots_from_cuts(run: StageRun, *, by: AbstractBaseUser):
+    """One shot per scene, from the cuts the analysis found in the sequence graded."""
+    reel, run = _grade_run(run, by, "set the shots of")
+    source = grade_source(reel)
+    if source is None:
+        raise TransitionRefused(f"{reel.accession} has no stored sequence to grade")
+    report = (source.analysis or {}).get("report")
+    if report is None:
+        raise TransitionRefused(f"the analysis of {source} has not finished: its scene cuts "
+                                "are not known yet")
+    frames = _frames_of(source)
+    starts = [frames[0]] + [c for c in report.get("cuts", []) if frames[0] < c <= frames[-1]]
+    shots = []
+    for i, first in enumerate(starts):
+        following = starts[i + 1] if i + 1 < len(starts) else None
+        last = max(f for f in frames if following is None or f < following)
+        shots.append({"first_frame": first, "last_frame": last})
+    return _set_shots(reel, run, shots, "cuts", by,
+                      reason=f"{len(shots)} shot(s) from the scene cuts of {source}")
+
+
+@transaction.atomic
+def set_shot_grade(shot: Any, cdl: dict[str, Any] | None, *, by: AbstractBaseUser):
+    """Give one shot its own CDL (None: the base grade's)."""
+    from workflow.models import Shot
+
+    shot = Shot.objects.select_related("record__run").get(pk=shot.pk)
+    reel, run = _grade_run(shot.record.run, by, "grade")
+    value = check_cdl(cdl, f"shot {shot.number} CDL")
+    if value != shot.cdl:
+        before = shot.cdl
+        Shot.objects.filter(pk=shot.pk).update(cdl=value)
+        _event(reel, run, "shot_graded", by, from_state=run.status, to_state=run.status,
+               digest=digest_of(_work(run)),
+               data={"shot": shot.number, "before": before, "after": value})
+    return Shot.objects.get(pk=shot.pk)
+
+
+@transaction.atomic
+def copy_shot_grade(shot: Any, targets: list[int], *, by: AbstractBaseUser) -> int:
+    """Copy one shot's CDL to other shots of the same reel (by shot number)."""
+    from workflow.models import Shot
+
+    shot = Shot.objects.select_related("record__run").get(pk=shot.pk)
+    reel, run = _grade_run(shot.record.run, by, "grade")
+    others = Shot.objects.filter(record=shot.record, number__in=targets).exclude(pk=shot.pk)
+    missing = sorted(set(targets) - set(others.values_list("number", flat=True)) - {shot.number})
+    if missing:
+        raise TransitionRefused(f"no shot numbered {', '.join(map(str, missing))}")
+    copied = others.update(cdl=shot.cdl)
+    _event(reel, run, "grade_copied", by, from_state=run.status, to_state=run.status,
+           digest=digest_of(_work(run)),
+           data={"from": shot.number, "to": sorted(targets), "cdl": shot.cdl})
+    return copied
