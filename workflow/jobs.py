@@ -225,34 +225,55 @@ def _claim_tiling(storage: Path, tiling: dict | None) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def repair_chunk_job(job_id: int) -> None:
-    """Repair one range of frames (reading the context around it) into the output folder.
+def _render_chunk(job_id: int, work) -> None:
+    """One chunk of a repair or a render: `work(spec, sequence, frames)` writes the frames
+    (the files' own numbers, in order) into the sequence's folder and returns the report
+    (``names`` written in frame order, ``data`` its provenance).
 
     Each frame file is written whole (temporary name, then renamed); the chunk's result, the
     SHA-256 of each frame it wrote, is written last. A chunk whose result exists is not done
-    again; one that was cut off half-way is done again from the start and gives the same bytes,
-    because every chunk uses the run's recorded tiling.
+    again; one that was cut off half-way is done again from the start and gives the same
+    bytes.
     """
     import json
 
     from archive.models import Sequence
     from restoration.fixity import write_atomic
-    from restoration.repair.pipeline import repair_sequence
-    from workflow.recipes import for_pipeline
-    from workflow.transitions import repair_chunk_path
+    from workflow.transitions import render_chunk_path
 
     job = begin_job(job_id, worker=worker_name())
     sequence = Sequence.objects.get(pk=job.args["sequence"])
     storage = Path(sequence.storage_dir)
     start, stop = job.args["start"], job.args["stop"]
-    marker = repair_chunk_path(storage, start, stop)
+    marker = render_chunk_path(storage, start, stop)
     if marker.exists():
-        finish_job(job_id, message="already repaired before (resumed)")
+        finish_job(job_id, message="already done before (resumed)")
         return
-    spec = json.loads((storage / "repair.json").read_text())
+    spec = json.loads((storage / "render.json").read_text())
     frames = spec["frames"][start:stop]
+    report = work(spec, sequence, frames, _progress(job_id))
+    out = Path(sequence.root_path)
+    result = {"start": start, "stop": stop, "worker": worker_name(),
+              "frames": [[f, n, _sha256(out / n)] for f, n in zip(frames, report.names,
+                                                                   strict=True)],
+              "provenance": report.data}
+    write_atomic(marker, json.dumps(result).encode())
+    finish_job(job_id, message=f"{len(frames)} frames done")
+
+
+def repair_chunk_job(job_id: int) -> None:
+    """Repair one range of frames (reading the context around it). Every chunk uses the run's
+    recorded tiling, so chunks and resumes give the same bytes."""
+    _render_chunk(job_id, _repair_frames)
+
+
+def _repair_frames(spec: dict, sequence, frames: list[int], progress):
+    from restoration.repair.pipeline import repair_sequence
+    from workflow.recipes import for_pipeline
+
     recipe = spec["recipe"]
     _check_models(recipe)
+    storage = Path(sequence.storage_dir)
     upscales = any(s["op"] == "upscale" for s in recipe)
     recorded = _claim_tiling(storage, None)
     while True:
@@ -260,20 +281,13 @@ def repair_chunk_job(job_id: int) -> None:
             Path(spec["source"]["folder"]), Path(sequence.root_path), for_pipeline(recipe),
             frames=(frames[0], frames[-1]), pattern=spec["source"]["pattern"],
             device=spec.get("device"), tiling=recorded, provenance_path=False,
-            on_progress=_progress(job_id))
+            on_progress=progress)
         used = report.data.get("tiling")
         if not upscales or recorded is not None:
-            break
+            return report
         recorded = _claim_tiling(storage, used)
         if recorded.get("tile") == used.get("tile"):
-            break  # this chunk's tile is the run's; otherwise it is done again with the run's
-    out = Path(sequence.root_path)
-    result = {"start": start, "stop": stop, "worker": worker_name(),
-              "frames": [[f, n, _sha256(out / n)] for f, n in zip(frames, report.names,
-                                                                   strict=True)],
-              "provenance": report.data}
-    write_atomic(marker, json.dumps(result).encode())
-    finish_job(job_id, message=f"{len(frames)} frames repaired")
+            return report  # this chunk's tile is the run's; otherwise done again with it
 
 
 def _check_models(recipe: list[dict]) -> None:
@@ -287,36 +301,35 @@ def _check_models(recipe: list[dict]) -> None:
                                    "repair started: the file was changed")
 
 
-def repair_finish_job(job_id: int) -> None:
+def _render_finish(job_id: int, provenance_of) -> None:
     """Check that every chunk is there, read every output frame once into the manifest, check
-    each digest against the one its chunk recorded, write the provenance and record the
-    sequence (the stage's work is then ready to be signed off)."""
+    each digest against the one its chunk recorded, write the provenance (from
+    `provenance_of(spec, chunks)`) and record the sequence; the stage's work is then ready to
+    be signed off."""
     import hashlib
     import json
 
     from archive.models import Sequence
     from restoration.fixity import write_atomic
     from restoration.inspect import plan_sequence, read_frames, summarise
-    from workflow.recipes import invents_detail
-    from workflow.transitions import finish_repair, repair_chunk_path
+    from workflow.transitions import finish_render, render_chunk_path
 
     job = begin_job(job_id, worker=worker_name())
     sequence = Sequence.objects.select_related("reel").get(pk=job.args["sequence"])
     storage = Path(sequence.storage_dir)
-    spec = json.loads((storage / "repair.json").read_text())
+    spec = json.loads((storage / "render.json").read_text())
     expected: list[list] = []
     chunks = []
     for start, stop in spec["chunks"]:
-        path = repair_chunk_path(storage, start, stop)
+        path = render_chunk_path(storage, start, stop)
         if not path.exists():
             raise RuntimeError(f"frames {spec['frames'][start]}-{spec['frames'][stop - 1]} "
-                               f"were not repaired ({path.name} missing): resume the repair")
+                               f"were not done ({path.name} missing): resume")
         chunk = json.loads(path.read_text())
         chunks.append(chunk)
         expected.extend(chunk["frames"])
     if [f for f, _, _ in expected] != spec["frames"]:
-        raise RuntimeError("the repaired chunks do not add up to the scan's frames: resume "
-                           "the repair")
+        raise RuntimeError("the chunks do not add up to the source's frames: resume")
     plan = plan_sequence(Path(sequence.root_path), spec["source"]["pattern"])
     # a write cut off by a killed worker leaves its hidden temporary file: every chunk is done
     # now (its frames were written again whole), so nothing is writing and they can go
@@ -325,7 +338,7 @@ def repair_finish_job(job_id: int) -> None:
         (Path(sequence.root_path) / name).unlink(missing_ok=True)
     plan.others = [n for n in plan.others if n not in partial]
     if plan.others:
-        raise RuntimeError(f"{sequence.root_path} holds files that are not repaired frames: "
+        raise RuntimeError(f"{sequence.root_path} holds files that are not its frames: "
                            f"{', '.join(plan.others[:5])}")
     write_atomic(storage / "plan.json", json.dumps(plan.to_json()).encode())
     records = read_frames(plan, workers=settings.INGEST_THREADS, on_progress=_progress(job_id))
@@ -335,40 +348,51 @@ def repair_finish_job(job_id: int) -> None:
                                f"{record.digests.get('sha256')}, not the {digest} written by "
                                "its chunk: the file changed after it was written")
     if len(records) != len(expected):
-        raise RuntimeError(f"{len(records)} frames found for {len(expected)} repaired")
+        raise RuntimeError(f"{len(records)} frames found for {len(expected)} written")
+    provenance = {**provenance_of(spec, chunks), "source": spec["source"],
+                  "frames": [spec["frames"][0], spec["frames"][-1]],
+                  "frame_count": len(expected), "chunks": len(chunks),
+                  "workers": sorted({c["worker"] for c in chunks}), "output_bits": 16}
+    blob = json.dumps(provenance, indent=2).encode()
+    write_atomic(storage / "provenance.json", blob)
+    provenance["sha256"] = hashlib.sha256(blob).hexdigest()
+    report = summarise(plan, records, manifest_dir=storage, bag_info={
+        "External-Identifier": sequence.reel.accession,
+        "Sequence-Version": f"{sequence.kind}-v{sequence.version}",
+        "Source-Sequence": f"{spec['source']['kind']}-v{spec['source']['version']} "
+                           f"({spec['source']['manifest_digest']})",
+        "Provenance-SHA256": provenance["sha256"],
+        "Invents-Detail": ", ".join(provenance.get("invents_detail", [])) or "no",
+    })
+    finish_render(sequence.pk, report, provenance, by=job.created_by)
+    finish_job(job_id, message=f"{report.frames} frames; manifest "
+                               f"{report.manifest.digest[:12] if report.manifest else 'none'}")
+
+
+def repair_finish_job(job_id: int) -> None:
+    _render_finish(job_id, _repair_provenance)
+
+
+def _repair_provenance(spec: dict, chunks: list[dict]) -> dict:
+    from workflow.recipes import invents_detail
+
     first = chunks[0]["provenance"]
-    recipe = [{k: v for k, v in s.items() if k != "model"} if s["op"] == "upscale" else s
-              for s in spec["recipe"]]
+    upscales = [s for s in spec["recipe"] if s["op"] == "upscale"]
     provenance = {
-        "code": first["code"], "source": spec["source"], "recipe": recipe,
+        "code": first["code"],
+        "recipe": [{k: v for k, v in s.items() if k != "model"} if s["op"] == "upscale" else s
+                   for s in spec["recipe"]],
         "context_frames": first["context_frames"],
         "models": [{"name": s["model_name"], "sha256": s["model_sha256"],
                     "arch": m.get("arch"), "scale": m.get("scale")}
-                   for s, m in zip([s for s in spec["recipe"] if s["op"] == "upscale"],
-                                   first["models"], strict=True)],
+                   for s, m in zip(upscales, first["models"], strict=True)],
         "tiling": first["tiling"],
         "devices": sorted({c["provenance"]["device"] for c in chunks}),
-        "workers": sorted({c["worker"] for c in chunks}),
         "invents_detail": invents_detail(spec["recipe"]),
-        "frames": [spec["frames"][0], spec["frames"][-1]], "frame_count": len(expected),
-        "chunks": len(chunks), "output_bits": 16,
     }
     deviations = [c["provenance"]["tiling"].get("deviation_vs_fp32") for c in chunks
                   if c["provenance"].get("tiling")]
     if any(deviations):
         provenance["tiling"] = {**first["tiling"], "deviation_vs_fp32": max(
             (d for d in deviations if d), key=lambda d: d["max_abs_16bit"])}
-    blob = json.dumps(provenance, indent=2).encode()
-    write_atomic(storage / "provenance.json", blob)
-    provenance["sha256"] = hashlib.sha256(blob).hexdigest()
-    report = summarise(plan, records, manifest_dir=storage, bag_info={
-        "External-Identifier": sequence.reel.accession,
-        "Sequence-Version": f"repaired-v{sequence.version}",
-        "Source-Sequence": f"raw_scan-v{spec['source']['version']} "
-                           f"({spec['source']['manifest_digest']})",
-        "Repair-Provenance-SHA256": provenance["sha256"],
-        "Invents-Detail": ", ".join(provenance["invents_detail"]) or "no",
-    })
-    finish_repair(sequence.pk, report, provenance, by=job.created_by)
-    finish_job(job_id, message=f"{report.frames} frames; manifest "
-                               f"{report.manifest.digest[:12] if report.manifest else 'none'}")
+    return provenance

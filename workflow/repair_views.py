@@ -106,7 +106,7 @@ def repair_context(request: HttpRequest, reel: Reel, run: StageRun, verbs: set[s
     output = record.sequence if record else None
     running = output is not None and output.state == SequenceState.IMPORTING
     busy = running and Job.objects.filter(
-        kind__in=transitions.REPAIR_JOBS, args__sequence=output.pk,
+        kind__in=transitions.RENDERS[SequenceKind.REPAIRED].jobs, args__sequence=output.pk,
         state__in=(JobState.QUEUED, JobState.RUNNING)).exists()
     saved = record.recipe if record else []
     if preview_form is None and source is not None and source.first_frame is not None:
@@ -193,7 +193,7 @@ def run_repair(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 def resume_repair(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
     sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk, kind=SequenceKind.REPAIRED)
     return _act(request, sequence.reel,
-                lambda: transitions.resume_repair(sequence, by=request.user),
+                lambda: transitions.resume_render(sequence, by=request.user),
                 "Repair resumed: only the chunks not yet done are done again.")
 
 

@@ -8,6 +8,7 @@ change. Views, commands and jobs call these; nothing else writes workflow state.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -389,7 +390,7 @@ def fail_job(job_id: int, *, error: str) -> Job:
         then = job.args.get("then")
         if then:
             fail_job(then, error=f"not run: {job.kind} job {job.pk} failed: {error}"[:4000])
-        if job.kind in ("ingest_chunk", "ingest_finish", *REPAIR_JOBS) and \
+        if job.kind in ("ingest_chunk", "ingest_finish", *RENDER_JOBS) and \
                 "sequence" in job.args:
 
             Sequence.objects.filter(pk=job.args["sequence"], state=SequenceState.IMPORTING
@@ -643,7 +644,6 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
 
 # Repair -----------------------------------------------------------------------------------
 
-REPAIR_JOBS = ("repair_chunk", "repair_finish")
 
 
 def current_raw_scan(reel: Reel) -> Sequence | None:
@@ -662,6 +662,9 @@ def _repair_run(run: StageRun, by: Any, verb: str) -> tuple[Reel, StageRun]:
     if not run.is_editable:
         raise TransitionRefused(f"the repair of {reel.accession} is locked: {_describe(run)}")
     return reel, run
+
+
+RENDER_JOBS = ("repair_chunk", "repair_finish", "grade_chunk", "grade_finish")
 
 
 def _repair_running(reel: Reel) -> bool:
@@ -747,13 +750,9 @@ def start_repair(run: StageRun, *, by: AbstractBaseUser) -> Sequence:
     The frames are split into chunks on the `gpu` queue (each reads the context its temporal
     operations need); a final job checks the manifest. The raw scan is only read.
     """
-    import json
-
     from django.conf import settings
 
-    from restoration.fixity import write_atomic
     from workflow.recipes import RecipeRefused, resolve_recipe
-    from workflow.runner import enqueue_group
 
     run = StageRun.objects.select_related("reel").get(pk=run.pk)
     try:  # the model files are read and their digests checked before anything is written
@@ -771,48 +770,95 @@ def start_repair(run: StageRun, *, by: AbstractBaseUser) -> Sequence:
             raise TransitionRefused(
                 f"{len(source.bad_frames)} frame(s) of the scan cannot be read (first: frame "
                 f"{bad['frame']}, {bad['file']}): rescan them and import the scan again")
-        if _repair_running(reel):
-            raise TransitionRefused(f"a repair of {reel.accession} is already running")
         _ensure_started(reel, run, by)
-        version = Sequence.objects.filter(reel=reel, kind=SequenceKind.REPAIRED).count() + 1
-        storage = Path(settings.STORAGE_ROOT) / reel.accession / f"repaired-v{version}"
-        if storage.exists() and any(storage.iterdir()):
-            raise TransitionRefused(f"{storage} already holds files that this database does "
-                                    "not know: move them away before repairing")
         frames = _source_frames(source)
-        sequence = Sequence.objects.create(
-            reel=reel, kind=SequenceKind.REPAIRED, version=version,
-            root_path=str(storage / "frames"), pattern=source.pattern,
-            storage_dir=str(storage), frame_count=len(frames), first_frame=frames[0],
-            last_frame=frames[-1])
-        chunks = _repair_chunks(len(frames))
-        job = {"source": {"id": source.pk, "folder": source.root_path,
-                          "pattern": source.pattern, "manifest_digest": source.manifest_digest,
-                          "version": source.version},
-               "recipe": resolved, "frames": frames, "chunks": chunks,
-               "device": settings.REPAIR_DEVICE or None}
-        write_atomic(storage / "repair.json", json.dumps(job, indent=1).encode())
-        record, _ = RepairRecord.objects.get_or_create(run=run)
-        RepairRecord.objects.filter(pk=record.pk).update(source=source, sequence=sequence)
-        _event(reel, run, "repair_started", by, from_state=run.status, to_state=run.status,
-               digest=digest_of({"recipe": recipe}),
-               reason=f"{len(frames)} frames of {source.pattern} (scan v{source.version})",
-               data={"sequence": sequence.pk, "source": source.pk, "recipe": recipe,
-                     "chunks": len(chunks)})
-        enqueue_group("repair_chunk",
-                      [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in chunks],
-                      then="repair_finish", then_args={"sequence": sequence.pk},
-                      reel=reel, run=run, by=by)
+        sequence = _start_render(
+            RENDERS[SequenceKind.REPAIRED], reel, run, source, frames,
+            {"recipe": resolved, "device": settings.REPAIR_DEVICE or None},
+            settings.REPAIR_CHUNK_FRAMES, by, digest=digest_of({"recipe": recipe}),
+            data={"recipe": recipe})
     return sequence
 
 
-def repair_chunk_path(storage: Path, start: int, stop: int) -> Path:
+@dataclass(frozen=True)
+class Render:
+    """A stage that writes a new Sequence version in chunks: repair, and grading's render."""
+
+    kind: str  # the Sequence kind written
+    stage: str
+    record: str  # the stage's record model, in workflow.models
+    noun: str  # in events and messages
+    chunk_job: str
+    finish_job: str
+
+    @property
+    def jobs(self) -> tuple[str, str]:
+        return self.chunk_job, self.finish_job
+
+    def record_model(self) -> Any:
+        from workflow import models
+
+        return getattr(models, self.record)
+
+
+RENDERS = {
+    SequenceKind.REPAIRED: Render(SequenceKind.REPAIRED, Stage.REPAIR, "RepairRecord",
+                                  "repair", "repair_chunk", "repair_finish"),
+    SequenceKind.GRADED: Render(SequenceKind.GRADED, Stage.GRADING, "GradeRecord",
+                                "render", "grade_chunk", "grade_finish"),
+}
+
+
+def _start_render(render: Render, reel: Reel, run: StageRun, source: Sequence,
+                  frames: list[int], spec: dict[str, Any], chunk_frames: int, by: Any, *,
+                  digest: str, data: dict[str, Any]) -> Sequence:
+    """A new Sequence version of `render.kind`, its spec (``render.json``: the source, the
+    frames, the chunks and what the chunk jobs need), one event, and the chunk jobs with a
+    final job. Called inside the caller's transaction, with the reel locked."""
+    import json
+
+    from django.conf import settings
+
+    from restoration.fixity import write_atomic
+    from workflow.runner import enqueue_group
+
+    if Sequence.objects.filter(reel=reel, kind=render.kind,
+                               state=SequenceState.IMPORTING).exists():
+        raise TransitionRefused(f"a {render.noun} of {reel.accession} is already running")
+    version = Sequence.objects.filter(reel=reel, kind=render.kind).count() + 1
+    storage = Path(settings.STORAGE_ROOT) / reel.accession / f"{render.kind}-v{version}"
+    if storage.exists() and any(storage.iterdir()):
+        raise TransitionRefused(f"{storage} already holds files that this database does "
+                                f"not know: move them away before the {render.noun}")
+    sequence = Sequence.objects.create(
+        reel=reel, kind=render.kind, version=version, root_path=str(storage / "frames"),
+        pattern=source.pattern, storage_dir=str(storage), frame_count=len(frames),
+        first_frame=frames[0], last_frame=frames[-1])
+    chunks = _chunks(len(frames), chunk_frames)
+    write_atomic(storage / "render.json", json.dumps({
+        "source": {"id": source.pk, "folder": source.root_path, "pattern": source.pattern,
+                   "manifest_digest": source.manifest_digest, "kind": source.kind,
+                   "version": source.version},
+        "frames": frames, "chunks": chunks, **spec}, indent=1).encode())
+    record, _ = render.record_model().objects.get_or_create(run=run)
+    render.record_model().objects.filter(pk=record.pk).update(source=source, sequence=sequence)
+    _event(reel, run, f"{render.noun}_started", by, from_state=run.status, to_state=run.status,
+           digest=digest, reason=f"{len(frames)} frames of {source.pattern} ({source})",
+           data={"sequence": sequence.pk, "source": source.pk, "chunks": len(chunks), **data})
+    enqueue_group(render.chunk_job,
+                  [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in chunks],
+                  then=render.finish_job, then_args={"sequence": sequence.pk},
+                  reel=reel, run=run, by=by)
+    return sequence
+
+
+def render_chunk_path(storage: Path, start: int, stop: int) -> Path:
     return storage / "chunks" / f"{start:09d}-{stop:09d}.json"
 
 
-def resume_repair(sequence: Any, *, by: AbstractBaseUser) -> Sequence:
-    """Run again the chunks of an interrupted or failed repair that left no result, then
-    finish. A chunk's result is written only after all its frames are, so a worker killed
+def resume_render(sequence: Any, *, by: AbstractBaseUser) -> Sequence:
+    """Run again the chunks of an interrupted or failed repair or render that left no result,
+    then finish. A chunk's result is written only after all its frames are, so a worker killed
     half-way leaves a chunk that is simply done again (its frames are rewritten whole)."""
     import json
 
@@ -821,50 +867,53 @@ def resume_repair(sequence: Any, *, by: AbstractBaseUser) -> Sequence:
     with transaction.atomic():
         reel = _lock_reel(sequence.reel_id)
         sequence = Sequence.objects.get(pk=sequence.pk)
-        record = RepairRecord.objects.select_related("run").filter(sequence=sequence).first()
+        render = RENDERS.get(sequence.kind)
+        record = render.record_model().objects.select_related("run").filter(
+            sequence=sequence).first() if render else None
         if record is None:
-            raise TransitionRefused(f"{sequence} was not made at a repair stage")
+            raise TransitionRefused(f"{sequence} was not made by a repair or a render")
         run = record.run
-        _require_role(run, by, "resume the repair of")
+        _require_role(run, by, f"resume the {render.noun} of")
         if sequence.state not in (SequenceState.IMPORTING, SequenceState.FAILED):
             raise TransitionRefused(f"{sequence} is already finished")
         if not run.is_editable:
-            raise TransitionRefused(f"the repair of {reel.accession} is locked: "
+            raise TransitionRefused(f"the {run.stage} of {reel.accession} is locked: "
                                     f"{_describe(run)}")
-        for job in Job.objects.filter(run=run, kind__in=REPAIR_JOBS, args__sequence=sequence.pk,
+        for job in Job.objects.filter(run=run, kind__in=render.jobs, args__sequence=sequence.pk,
                                       state__in=(JobState.QUEUED, JobState.RUNNING)):
             Job.objects.filter(pk=job.pk).update(
                 state=JobState.FAILED, ended_at=timezone.now(),
-                error="abandoned: the repair was resumed")
+                error=f"abandoned: the {render.noun} was resumed")
         storage = Path(sequence.storage_dir)
-        chunks = json.loads((storage / "repair.json").read_text())["chunks"]
-        todo = [c for c in chunks if not repair_chunk_path(storage, *c).exists()]
+        chunks = json.loads((storage / "render.json").read_text())["chunks"]
+        todo = [c for c in chunks if not render_chunk_path(storage, *c).exists()]
         Sequence.objects.filter(pk=sequence.pk).update(state=SequenceState.IMPORTING, error="")
-        _event(reel, run, "repair_resumed", by, from_state=run.status, to_state=run.status,
-               data={"sequence": sequence.pk, "chunks_to_run": len(todo),
-                     "chunks": len(chunks)})
-        enqueue_group("repair_chunk",
+        _event(reel, run, f"{render.noun}_resumed", by, from_state=run.status,
+               to_state=run.status, data={"sequence": sequence.pk, "chunks_to_run": len(todo),
+                                          "chunks": len(chunks)})
+        enqueue_group(render.chunk_job,
                       [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in todo],
-                      then="repair_finish", then_args={"sequence": sequence.pk},
+                      then=render.finish_job, then_args={"sequence": sequence.pk},
                       reel=reel, run=run, by=by)
     return sequence
 
 
 @transaction.atomic
-def finish_repair(sequence_id: int, report: Any, provenance: dict[str, Any], *,
+def finish_render(sequence_id: int, report: Any, provenance: dict[str, Any], *,
                   by: Any = None) -> Sequence:
-    """Record the repaired sequence (its manifest checked against every chunk's digests by the
-    final job); a newer repair supersedes the reel's earlier ones. The stage's work is then
-    complete and ready to be signed off."""
+    """Record a repaired or graded sequence (its manifest checked against every chunk's
+    digests by the final job); a newer one supersedes the reel's earlier ones of its kind. The
+    stage's work is then complete and ready to be signed off."""
     sequence = Sequence.objects.get(pk=sequence_id)
+    render = RENDERS[sequence.kind]
     reel = _lock_reel(sequence.reel_id)
     state = _record_facts(sequence, report, timezone.now())
-    Sequence.objects.filter(pk=sequence.pk).update(analysis={}, proxies={})
-    record = RepairRecord.objects.select_related("run").filter(sequence_id=sequence.pk).first()
+    record = render.record_model().objects.select_related("run").filter(
+        sequence_id=sequence.pk).first()
     run = record.run if record else None
     manifest = report.manifest
-    _event(reel, run, "repair_finished" if report.facts else "repair_failed", by,
-           digest=manifest.digest if manifest else "",
+    _event(reel, run, f"{render.noun}_finished" if report.facts else f"{render.noun}_failed",
+           by, digest=manifest.digest if manifest else "",
            data={"sequence": sequence.pk, "state": state, "frames": report.frames,
                  "invents_detail": provenance.get("invents_detail", []),
                  "provenance_sha256": provenance.get("sha256", "")})

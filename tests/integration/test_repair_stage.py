@@ -215,7 +215,7 @@ def test_a_running_repair_is_not_started_twice_nor_its_recipe_changed(people, re
     with pytest.raises(t.TransitionRefused, match="still running"):
         t.sign_off(repair, by=restorer)
     with pytest.raises(t.NotAllowed):
-        t.resume_repair(seq, by=people["technician"])
+        t.resume_render(seq, by=people["technician"])
     assert Job.objects.filter(kind="repair_chunk").count() == 3
     django_rq.get_connection("gpu").flushdb()
 
@@ -259,7 +259,7 @@ def test_gpu_worker_killed_half_way_then_resumed_gives_byte_identical_frames(
     # a frame write cut off half-way leaves a hidden temporary file beside the frames
     (Path(seq.root_path) / ".film.0000023.0a1b2c3d4e5f.part.dpx").write_bytes(b"half a frame")
     django_rq.get_connection("gpu").flushdb()
-    t.resume_repair(seq, by=restorer)
+    t.resume_render(seq, by=restorer)
     r = subprocess.run([sys.executable, "manage.py", "rqworker", "gpu", "cpu", "--burst"],
                        cwd=ROOT, env=_worker_env(settings), capture_output=True, text=True,
                        timeout=300)
