@@ -1,5 +1,8 @@
 """`python -m restoration inspect PATH [--sequence PATTERN] [--json] [--manifest DIR]`
 
+Also `analyze`, `repair` and `grade IN_DIR OUT_DIR [--cdl FILE [--id ID]] [--lut FILE]
+[--in-transfer NAME] [--out-space NAME] [--frames A-B] [--json]` (see `grade --help`).
+
 For scripts, GPU nodes and checking a vendor's delivery before accepting it: no Django, no
 database, no root check. Exit status: 0 the sequence was read (its problems are in the report),
 1 it cannot be used (no sequence, several and none picked, no readable frame), 2 refused (bad
@@ -52,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--device", choices=("cpu", "cuda"), default=None)
     r.add_argument("--sequence", metavar="PATTERN")
     r.add_argument("--json", action="store_true")
+    _add_grade_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "analyze":
         return analyze(args)
     if args.command == "repair":
         return repair(args)
+    if args.command == "grade":
+        return grade(args)
 
     from restoration.inspect import UnusableSequence, inspect_sequence
 
@@ -182,6 +188,89 @@ def repair(args: argparse.Namespace) -> int:
     except Exception as exc:  # a frame that cannot be read or written, a model that fails
         kind = "" if isinstance(exc, RepairError) else f"{type(exc).__name__}: "
         return _fail(args, EXIT_UNUSABLE, f"repair failed: {kind}{exc}")
+    data = {"frames_written": report.frames_written, "output": str(report.output),
+            "provenance": str(report.provenance)}
+    print(json.dumps(data) if args.json else
+          f"{report.frames_written} frames written to {report.output}")
+    return EXIT_READ
+
+
+def _add_grade_parser(sub) -> None:
+    from restoration.grading import (
+        CDL_STYLES,
+        DEFAULT_INTERPOLATION,
+        IN_TRANSFERS,
+        INTERPOLATIONS,
+        OUT_SPACES,
+    )
+
+    g = sub.add_parser(
+        "grade", help="apply a CDL, a LUT and a colour-space conversion to a sequence",
+        description="Grades every frame (or --frames A-B) of IN_DIR into OUT_DIR, same names "
+                    "and format, 16-bit, in the fixed order CDL, LUT, conversion (decode "
+                    "--in-transfer, encode --out-space); a step not named is skipped, and with "
+                    "none named the frames are copied at 16 bits. Exit status: 0 done, 1 a "
+                    "frame failed (named), 2 refused (bad arguments, unreadable CDL or LUT).")
+    g.add_argument("in_dir", type=Path)
+    g.add_argument("out_dir", type=Path)
+    g.add_argument("--cdl", type=Path, metavar="FILE", help="ASC CDL file (.cdl, .cc, .ccc)")
+    g.add_argument("--id", metavar="ID", help="which ColorCorrection of a .ccc/.cdl, by id")
+    g.add_argument("--cdl-style", choices=CDL_STYLES, default="asc",
+                   help="OpenColorIO CDL style: asc (v1.2 clamping, default) or no-clamp")
+    g.add_argument("--lut", type=Path, metavar="FILE",
+                   help="LUT file OpenColorIO reads (.cube, .spi3d, .spi1d, .3dl, ...)")
+    g.add_argument("--interpolation", choices=INTERPOLATIONS, default=DEFAULT_INTERPOLATION,
+                   help=f"3D LUT interpolation (default {DEFAULT_INTERPOLATION})")
+    g.add_argument("--in-transfer", choices=IN_TRANSFERS, help="the scan's transfer, decoded")
+    g.add_argument("--out-space", choices=OUT_SPACES, help="the deliverable's space, encoded")
+    g.add_argument("--frames", metavar="A-B", help="the files' own frame numbers, inclusive")
+    g.add_argument("--sequence", metavar="PATTERN")
+    g.add_argument("--json", action="store_true")
+
+
+def grade(args: argparse.Namespace) -> int:
+    """`grade`: exit 0 done, 1 a frame failed (named), 2 refused."""
+    from restoration.grading import GradeSpec, GradeSpecError, GradingError, grade_sequence
+    from restoration.inspect import UnusableSequence
+
+    if not args.in_dir.is_dir():
+        return _fail(args, EXIT_REFUSED, f"{args.in_dir}: not a folder")
+    frames = None
+    if args.frames:
+        try:
+            a, b = (int(x) for x in args.frames.split("-", 1))
+            if a > b:
+                raise ValueError
+        except ValueError:
+            return _fail(args, EXIT_REFUSED, f"--frames {args.frames!r}: expected A-B, A <= B")
+        frames = (a, b)
+    if args.id is not None and args.cdl is None:
+        return _fail(args, EXIT_REFUSED, "--id names a correction in a --cdl file; no --cdl")
+    cdl = None
+    if args.cdl is not None:
+        if not args.cdl.is_file():
+            return _fail(args, EXIT_REFUSED, f"{args.cdl}: no such CDL file")
+        try:
+            from restoration.interchange import InterchangeError, read_cdl
+        except ImportError as exc:
+            return _fail(args, EXIT_REFUSED, f"{args.cdl}: CDL files cannot be read here ({exc})")
+        try:
+            cdl = read_cdl(args.cdl, id=args.id)
+        except (InterchangeError, OSError, ValueError) as exc:
+            return _fail(args, EXIT_REFUSED, f"{args.cdl}: {exc}")
+    try:
+        spec = GradeSpec(cdl=cdl, lut=str(args.lut) if args.lut else None,
+                         interpolation=args.interpolation, in_transfer=args.in_transfer,
+                         out_space=args.out_space, cdl_style=args.cdl_style)
+        report = grade_sequence(args.in_dir, args.out_dir, spec, frames=frames,
+                                pattern=args.sequence)
+    except GradeSpecError as exc:
+        return _fail(args, EXIT_REFUSED, str(exc))
+    except (UnusableSequence, SequenceError) as exc:
+        return _fail(args, EXIT_UNUSABLE, str(exc))
+    except Exception as exc:  # a frame that cannot be read, graded or written
+        kind = "" if isinstance(exc, GradingError) else f"{type(exc).__name__}: "
+        return _fail(args, EXIT_UNUSABLE, f"grade failed: {kind}{exc}")
     data = {"frames_written": report.frames_written, "output": str(report.output),
             "provenance": str(report.provenance)}
     print(json.dumps(data) if args.json else
