@@ -66,7 +66,8 @@ asked for:
    break, where colour's curve jumps (by 2.5e-4 going forward, 5.4e-5 inverse). As the last
    step (encoding), the samples OCIO interpolated across the jump are recognised by their
    value and re-evaluated by colour-science's function (a numpy step after OCIO, on the same
-   row blocks, :func:`_fix_break`); as a decoding (``rec709`` in) the 5.4e-5 stays.
+   row blocks, :func:`_fix_break`; for uint16 frames the few pixels whose code falls in that
+   band are graded again in float32 first); as a decoding (``rec709`` in) the 5.4e-5 stays.
 
 Frames are graded by **one** OpenColorIO CPU processor built from a ``GroupTransform`` of the
 steps above (``OPTIMIZATION_LOSSLESS``: the default optimisation's fast pow/log is up to 0.015
@@ -328,34 +329,42 @@ def _break_fixup(name: str) -> tuple[float, float, float, float]:
 
 
 def _fix_break(block: np.ndarray, name: str) -> None:
-    """Re-evaluate, in place, the samples of graded `block` (RGB first; uint16 full range or
-    float32) that OpenColorIO interpolated across the jump of curve `name`."""
+    """Re-evaluate, in place, the samples of float32 graded `block` (RGB first) that
+    OpenColorIO interpolated across the jump of curve `name`."""
     import warnings
 
     import colour
 
     a, b, ya, yb = _break_fixup(name)
     rgb = block[..., :3]
-    if block.dtype == np.uint16:
-        low, high = int(np.ceil(ya * FULL_RANGE)), int(np.floor(yb * FULL_RANGE))
-        mask = (rgb > low) & (rgb < high)
-    else:
-        mask = (rgb > ya) & (rgb < yb)
+    mask = (rgb > ya) & (rgb < yb)
     if not mask.any():
         return
     y = rgb[mask].astype(np.float64)
-    if block.dtype == np.uint16:
-        y /= FULL_RANGE
     x = a + (y - ya) * (b - a) / (yb - ya)
     function = {"oetf_BT709": colour.models.oetf_BT709,
                 "oetf_BT2020": colour.models.oetf_BT2020}[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fixed = np.asarray(function(x), dtype=np.float64)
-    if block.dtype == np.uint16:
-        rgb[mask] = np.rint(np.clip(fixed, 0, 1) * FULL_RANGE).astype(np.uint16)
-    else:
-        rgb[mask] = fixed.astype(np.float32)
+    rgb[mask] = fixed.astype(np.float32)
+
+
+def _fix_break_uint16(block: np.ndarray, source: np.ndarray, name: str, float_cpu) -> None:
+    """uint16 version of :func:`_fix_break`: a code cannot tell which side of the break its
+    value lay, so the pixels whose graded code lies in the jump's band (a few) are graded
+    again from `source` (their input) in float32, mended there, and rounded."""
+    _, _, ya, yb = _break_fixup(name)
+    low, high = int(np.floor(ya * FULL_RANGE)), int(np.ceil(yb * FULL_RANGE))
+    rgb = block[..., :3]
+    where = ((rgb >= low) & (rgb <= high)).any(axis=-1)
+    if not where.any():
+        return
+    values = np.ascontiguousarray(source[..., :3][where], dtype=np.float32) / FULL_RANGE
+    values = np.ascontiguousarray(values.reshape(-1, 1, 3))
+    float_cpu.applyRGB(values)
+    _fix_break(values, name)
+    rgb[where] = np.rint(np.clip(values.reshape(-1, 3), 0, 1) * FULL_RANGE).astype(np.uint16)
 
 
 def _curve(name: str):
@@ -562,9 +571,11 @@ def _encoding_curve(spec: GradeSpec) -> str | None:
     return {"rec709": "oetf_BT709", "rec2020": "oetf_BT2020"}.get(spec.out_space or "")
 
 
-def _apply_blocks(cpu, data: np.ndarray, mend: str | None = None) -> None:
+def _apply_blocks(cpu, data: np.ndarray, mend: str | None = None,
+                  source: np.ndarray | None = None, float_cpu=None) -> None:
     """Apply `cpu` in place to contiguous ``(H, W, 3 or 4)`` `data` in row blocks on all
-    cores; `mend` names the final curve whose jump is mended (:func:`_fix_break`)."""
+    cores; `mend` names the final curve whose jump is mended (:func:`_fix_break`; for uint16
+    `data` from `source`, the input, through `float_cpu`)."""
     import PyOpenColorIO as ocio
 
     height, width, channels = data.shape
@@ -575,7 +586,9 @@ def _apply_blocks(cpu, data: np.ndarray, mend: str | None = None) -> None:
         block = data[r0:r0 + _ROWS_PER_BLOCK]
         cpu.apply(ocio.PackedImageDesc(block, width, block.shape[0], channels, bits, size,
                                        size * channels, size * channels * width))
-        if mend is not None:
+        if mend is not None and data.dtype == np.uint16:
+            _fix_break_uint16(block, source[r0:r0 + _ROWS_PER_BLOCK], mend, float_cpu)
+        elif mend is not None:
             _fix_break(block, mend)
 
     workers = max(1, os.cpu_count() or 1)
@@ -647,7 +660,9 @@ def grade_frame(pixels: np.ndarray, spec: GradeSpec) -> np.ndarray:
     if pixels.dtype == np.uint16:
         work = np.array(pixels, dtype=np.uint16, order="C", copy=True)
         if not spec.is_identity:
-            _apply_blocks(_processor(spec, "uint16"), work, _encoding_curve(spec))
+            mend = _encoding_curve(spec)
+            _apply_blocks(_processor(spec, "uint16"), work, mend, source=pixels,
+                          float_cpu=_processor(spec, "float32") if mend else None)
         out = work
     else:
         work = np.array(pixels, dtype=np.float32, order="C", copy=True)

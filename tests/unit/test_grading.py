@@ -523,3 +523,14 @@ def test_encoding_is_right_across_the_break_at_0_018(colour, out_space, name):
     ref = colour.RGB_to_RGB(codes[:, None].repeat(3, 1) / 65535.0, "ITU-R BT.709", name,
                             apply_cctf_encoding=True)[:, 0]
     assert np.abs(graded - np.rint(ref * 65535)).max() <= 1
+
+
+def test_16_bit_frames_near_the_break_match_colour_science_within_one_code(colour):
+    """Cineon codes that decode near 0.018 linear, graded to Rec. 709 at 16 bits."""
+    centre = float(colour.models.log_encoding_Cineon(0.018))
+    rng = np.random.default_rng(12)
+    frame = np.rint(rng.uniform(centre - 0.002, centre + 0.002, (64, 96, 3)) * 65535)
+    frame = frame.astype(np.uint16)
+    got = grade_frame(frame, GradeSpec(in_transfer="cineon", out_space="rec709"))
+    want = colour.models.oetf_BT709(colour.models.log_decoding_Cineon(frame / 65535.0))
+    assert np.abs(got.astype(np.int64) - np.rint(np.clip(want, 0, 1) * 65535)).max() <= 1
