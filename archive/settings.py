@@ -117,6 +117,8 @@ INGEST_THREADS = env_int("INGEST_THREADS", 2)
 REPAIR_CHUNK_FRAMES = env_int("REPAIR_CHUNK_FRAMES", 240)
 REPAIR_DEVICE = env_str("REPAIR_DEVICE", "")
 REPAIR_PREVIEW_MAX_FRAMES = env_int("REPAIR_PREVIEW_MAX_FRAMES", 48)
+# Grading: frames per render job on the `cpu` queue.
+GRADE_CHUNK_FRAMES = env_int("GRADE_CHUNK_FRAMES", 500)
 # Proxies of an imported scan: a thumbnail of every Nth frame, a contact sheet per block.
 PROXY_EVERY = env_int("PROXY_EVERY", 24)
 PROXY_SHEET_FRAMES = env_int("PROXY_SHEET_FRAMES", 1440)

@@ -128,3 +128,90 @@ class RepairPreviewForm(forms.Form):
                 data["last"] < data["first"]:
             self.add_error("last", "the last frame comes after the first")
         return data
+
+
+def _cdl_fields(form: forms.Form, prefix: str = "") -> None:
+    """Slope, offset and power per R, G, B, and saturation: ten numbers."""
+    for name, initial in (("slope", 1.0), ("offset", 0.0), ("power", 1.0)):
+        for channel in "rgb":
+            form.fields[f"{prefix}{name}_{channel}"] = forms.FloatField(
+                label=f"{name} {channel.upper()}", initial=initial,
+                min_value=None if name == "offset" else 0.0,
+                widget=forms.NumberInput(attrs={"step": "any"}))
+    form.fields[f"{prefix}saturation"] = forms.FloatField(
+        label="saturation", initial=1.0, min_value=0.0,
+        widget=forms.NumberInput(attrs={"step": "any"}))
+
+
+def cdl_initial(cdl: dict | None, prefix: str = "") -> dict:
+    if not cdl:
+        return {}
+    out = {f"{prefix}{name}_{c}": cdl[name][i] for name in ("slope", "offset", "power")
+           for i, c in enumerate("rgb")}
+    out[f"{prefix}saturation"] = cdl["saturation"]
+    return out
+
+
+def cdl_value(data: dict, prefix: str = "") -> dict:
+    return {name: [data[f"{prefix}{name}_{c}"] for c in "rgb"]
+            for name in ("slope", "offset", "power")} | {"saturation": data[f"{prefix}saturation"]}
+
+
+class GradeBaseForm(forms.Form):
+    """The reel's base grade: a CDL (on or off), the LUT's interpolation, the scan's transfer
+    and the deliverable's space. Ranges are checked again by the transition."""
+
+    use_cdl = forms.BooleanField(label="apply a base CDL", required=False, initial=True)
+    interpolation = forms.ChoiceField(choices=[("tetrahedral", "tetrahedral"),
+                                               ("linear", "linear (trilinear)")])
+    in_transfer = forms.ChoiceField(label="scan transfer (decode)", required=False, choices=[
+        ("", "— no conversion —"), ("cineon", "Cineon printing density"), ("adx10", "ADX10"),
+        ("linear", "linear"), ("rec709", "Rec. 709")])
+    out_space = forms.ChoiceField(label="deliverable space (encode)", required=False, choices=[
+        ("", "— no conversion —"), ("rec709", "Rec. 709"), ("p3-d65", "P3-D65"),
+        ("rec2020", "Rec. 2020"), ("aces2065-1", "ACES2065-1")])
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _cdl_fields(self)
+
+    def base(self) -> dict:
+        data = self.cleaned_data
+        return {"cdl": cdl_value(data) if data["use_cdl"] else None,
+                "interpolation": data["interpolation"], "in_transfer": data["in_transfer"],
+                "out_space": data["out_space"]}
+
+
+class ShotGradeForm(forms.Form):
+    use_base = forms.BooleanField(label="use the base CDL", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _cdl_fields(self)
+
+
+class CopyGradeForm(forms.Form):
+    to = forms.CharField(label="copy this shot's CDL to shots", max_length=2000,
+                         help_text="shot numbers, e.g. 2, 3, 7-9")
+
+    def clean_to(self) -> list[int]:
+        numbers: list[int] = []
+        for part in self.cleaned_data["to"].replace(" ", "").split(","):
+            if not part:
+                continue
+            try:
+                a, _, b = part.partition("-")
+                first, last = int(a), int(b or a)
+            except ValueError:
+                raise forms.ValidationError(f"{part!r} is not a shot number or range") from None
+            if last < first or last - first > 10000:
+                raise forms.ValidationError(f"{part!r}: a range is first-last")
+            numbers.extend(range(first, last + 1))
+        if not numbers:
+            raise forms.ValidationError("name at least one shot")
+        return numbers
+
+
+class GradingFileForm(forms.Form):
+    file = forms.FileField()

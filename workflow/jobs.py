@@ -396,3 +396,85 @@ def _repair_provenance(spec: dict, chunks: list[dict]) -> dict:
         provenance["tiling"] = {**first["tiling"], "deviation_vs_fp32": max(
             (d for d in deviations if d), key=lambda d: d["max_abs_16bit"])}
     return provenance
+
+
+# Grading ----------------------------------------------------------------------------------
+
+def grade_spec(base: dict, cdl: dict | None):
+    """A `restoration.grading.GradeSpec` from the stored base grade and a shot's CDL (the base
+    CDL when the shot has none)."""
+    from restoration.grading import GradeSpec
+    from restoration.interchange import CDL
+
+    values = cdl if cdl is not None else base.get("cdl")
+    lut = base.get("lut")
+    return GradeSpec(
+        cdl=None if values is None else CDL(
+            slope=tuple(values["slope"]), offset=tuple(values["offset"]),
+            power=tuple(values["power"]), saturation=values["saturation"]),
+        lut=lut["file"] if lut else None, lut_sha256=lut["sha256"] if lut else None,
+        interpolation=base.get("interpolation") or "tetrahedral",
+        in_transfer=base.get("in_transfer") or None, out_space=base.get("out_space") or None)
+
+
+def _segments(spec: dict, frames: list[int]) -> list[tuple[int, int, dict | None, int | None]]:
+    """(first, last, CDL, shot number) runs of `frames` graded alike: each shot's own CDL, the
+    base CDL (None) outside every shot."""
+    shots = spec["shots"]
+
+    def shot_of(frame: int) -> dict | None:
+        return next((s for s in shots if s["first"] <= frame <= s["last"]), None)
+
+    runs: list[tuple[int, int, dict | None, int | None]] = []
+    for frame in frames:
+        shot = shot_of(frame)
+        key = shot["number"] if shot else None
+        if runs and runs[-1][3] == key:
+            runs[-1] = (runs[-1][0], frame, runs[-1][2], key)
+        else:
+            runs.append((frame, frame, shot["cdl"] if shot else None, key))
+    return runs
+
+
+def grade_chunk_job(job_id: int) -> None:
+    """Grade one range of frames, shot by shot, into the graded sequence's folder."""
+    _render_chunk(job_id, _grade_frames)
+
+
+def _grade_frames(spec: dict, sequence, frames: list[int], progress):
+    from types import SimpleNamespace
+
+    from restoration.grading import grade_sequence
+
+    names: list[str] = []
+    grades = []
+    done = 0
+    for first, last, cdl, shot in _segments(spec, frames):
+        count = sum(1 for f in frames if first <= f <= last)
+        report = grade_sequence(
+            Path(spec["source"]["folder"]), Path(sequence.root_path),
+            grade_spec(spec["base"], cdl), frames=(first, last),
+            pattern=spec["source"]["pattern"], provenance_path=False,
+            on_progress=lambda d, t, base=done: progress(base + d, len(frames)))
+        done += count
+        names.extend(report.names)
+        grades.append({"shot": shot, "frames": [first, last], **report.data})
+    return SimpleNamespace(names=names, data={"grades": grades})
+
+
+def grade_finish_job(job_id: int) -> None:
+    _render_finish(job_id, _grade_provenance)
+
+
+def _grade_provenance(spec: dict, chunks: list[dict]) -> dict:
+    """The grade as rendered: the base, each shot's CDL, and per shot the grade each chunk
+    applied (CDL values, LUT digest, the conversion and the software versions)."""
+    applied: dict[str, dict] = {}
+    for chunk in chunks:
+        for grade in chunk["provenance"]["grades"]:
+            key = str(grade["shot"]) if grade["shot"] is not None else "base"
+            applied.setdefault(key, {k: v for k, v in grade.items() if k != "frames"})
+    code = next((g.get("code") for c in chunks for g in c["provenance"]["grades"]
+                 if g.get("code")), None)
+    return {"code": code, "base": spec["base"], "shots": spec["shots"], "applied": applied,
+            "invents_detail": []}

@@ -38,6 +38,8 @@ JOB_KINDS: dict[str, tuple[str, int]] = {
     "repair_preview": ("gpu", 3600),
     "repair_chunk": ("gpu", 12 * 3600),
     "repair_finish": ("cpu", 8 * 3600),
+    "grade_chunk": ("cpu", 8 * 3600),
+    "grade_finish": ("cpu", 8 * 3600),
     "always_fails": ("default", 60),  # proves the failure path end to end (tests, `demo`)
 }
 

@@ -265,6 +265,8 @@ def sign_off(run: StageRun, *, by: AbstractBaseUser, comment: str = "") -> Stage
         _check_scan_ready(run)
     if run.stage == Stage.REPAIR:
         _check_repair_ready(run)
+    if run.stage == Stage.GRADING:
+        _check_grade_ready(run)
     digest = digest_of(_work(run))
     now = timezone.now()
     _move(run, Status.IN_PROGRESS, Status.SIGNED_OFF, signed_off_at=now, signed_off_by=by,
@@ -1122,3 +1124,116 @@ def copy_shot_grade(shot: Any, targets: list[int], *, by: AbstractBaseUser) -> i
            digest=digest_of(_work(run)),
            data={"from": shot.number, "to": sorted(targets), "cdl": shot.cdl})
     return copied
+
+
+def _grade_spec_json(record: Any) -> dict[str, Any]:
+    """What every grade chunk needs: the base grade with its LUT file, and each shot's CDL."""
+    base = dict(record.base or {})
+    shots = [{"number": s.number, "first": s.first_frame, "last": s.last_frame, "cdl": s.cdl}
+             for s in record.shots.order_by("first_frame")]
+    return {"base": base, "shots": shots}
+
+
+def start_grade_render(run: StageRun, *, by: AbstractBaseUser) -> Sequence:
+    """Render the graded frames into a new `graded` Sequence version, in chunks on the `cpu`
+    queue; a final job checks the manifest. The sequence graded is only read."""
+    from django.conf import settings
+
+    from workflow.models import GradeRecord
+
+    with transaction.atomic():
+        reel, run = _grade_run(run, by, "render")
+        record = GradeRecord.objects.select_related("source").filter(run=run).first()
+        if record is None or not record.base:
+            raise TransitionRefused("save a base grade first")
+        source = record.source or grade_source(reel)
+        if source is None:
+            raise TransitionRefused(f"{reel.accession} has no stored sequence to grade")
+        lut = (record.base or {}).get("lut")
+        if lut:
+            from restoration.grading import file_sha256
+
+            path = Path(lut["file"])
+            if not path.is_file() or file_sha256(path) != lut["sha256"]:
+                raise TransitionRefused(f"the LUT {lut['name']} ({path}) is missing or was "
+                                        "changed since it was attached: attach it again")
+        _ensure_started(reel, run, by)
+        spec = _grade_spec_json(record)
+        return _start_render(RENDERS[SequenceKind.GRADED], reel, run, source,
+                             _frames_of(source), spec, settings.GRADE_CHUNK_FRAMES, by,
+                             digest=digest_of(spec), data={"shots": len(spec["shots"])})
+
+
+def _check_grade_ready(run: StageRun) -> None:
+    """A grade is signed off only with its render finished: the sign-off binds its manifest."""
+    from workflow.models import GradeRecord
+
+    record = GradeRecord.objects.select_related("sequence").filter(run=run).first()
+    seq = record.sequence if record else None
+    if seq is None:
+        raise TransitionRefused("render the grade before signing it off")
+    if seq.state == SequenceState.IMPORTING:
+        raise TransitionRefused(f"the render ({seq}) is still running")
+    if seq.state == SequenceState.FAILED or not seq.manifest_digest:
+        raise TransitionRefused(f"the render ({seq}) failed: resume it or render again")
+    import json
+
+    rendered = json.loads((Path(seq.storage_dir) / "render.json").read_text())
+    if digest_of({"base": rendered["base"], "shots": rendered["shots"]}) != digest_of(
+            _grade_spec_json(record)):
+        raise TransitionRefused("the grade or the shots changed after the render: render again")
+
+
+def _cdl_dict(cdl: Any) -> dict[str, Any] | None:
+    if cdl is None:
+        return None
+    return {"slope": list(cdl.slope), "offset": list(cdl.offset), "power": list(cdl.power),
+            "saturation": cdl.saturation}
+
+
+@transaction.atomic
+def shots_from_edl(run: StageRun, path: str | Path, *, by: AbstractBaseUser,
+                   name: str = "", fps: float | None = None):
+    """One shot per video event of a CMX3600 EDL, with the event's ASC_SOP / ASC_SAT as its
+    CDL. Record timecodes are placed on the frames by the sequence's start timecode (or, with
+    none, the first event starts at the first frame). What grading cannot follow (dissolves,
+    wipes, speed changes) is kept on the shot as a note, never dropped."""
+    from restoration.interchange import InterchangeError, read_edl, timecode_to_frames
+
+    reel, run = _grade_run(run, by, "set the shots of")
+    source = grade_source(reel)
+    if source is None:
+        raise TransitionRefused(f"{reel.accession} has no stored sequence to grade")
+    label = name or Path(path).name
+    try:
+        edl = read_edl(path, fps=fps or source.fps or float(reel.frame_rate))
+    except InterchangeError as exc:
+        raise TransitionRefused(f"{label}: {exc}") from None
+    events = sorted((e for e in edl.events if e.video), key=lambda e: e.record_in_frame)
+    if not events:
+        raise TransitionRefused(f"{label}: no video event to make shots from")
+    if source.start_timecode:
+        start = timecode_to_frames(source.start_timecode, edl.rate, edl.drop_frame)
+    else:
+        start = events[0].record_in_frame
+    frames = _frames_of(source)
+    shots, outside = [], []
+    for event in events:
+        first = frames[0] + event.record_in_frame - start
+        last = first + event.record_out_frame - event.record_in_frame - 1
+        if last < frames[0] or first > frames[-1] or last < first:
+            outside.append(event.number_text)
+            continue
+        if shots and first <= shots[-1]["last_frame"]:
+            raise TransitionRefused(f"{label}: event {event.number_text} overlaps the event "
+                                    f"before it on the record side")
+        shots.append({"first_frame": max(first, frames[0]), "last_frame": min(last, frames[-1]),
+                      "name": (event.clip_name or f"event {event.number_text}")[:200],
+                      "cdl": _cdl_dict(event.cdl), "note": "; ".join(event.unsupported)})
+    if not shots:
+        raise TransitionRefused(f"{label}: none of its {len(events)} video events falls on the "
+                                f"frames {frames[0]}-{frames[-1]}")
+    reason = f"{len(shots)} shot(s) from {label}"
+    if outside:
+        reason += f"; event(s) {', '.join(outside[:20])} fall outside the frames"
+    return _set_shots(reel, run, shots, "edl", by, reason=reason)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflow import repair_views, views
+from workflow import grading_views, repair_views, views
 
 app_name = "workflow"
 
@@ -29,6 +29,19 @@ urlpatterns = [
          name="preview_file"),
     path("reels/<int:pk>/sequences/<int:seq_id>/frames/<int:frame>.jpg",
          repair_views.sequence_frame, name="sequence_frame"),
+    path(run + "grading/lut/", grading_views.attach_lut, name="attach_lut"),
+    path(run + "grading/lut/remove/", grading_views.remove_lut, name="remove_lut"),
+    path(run + "grading/shots/cuts/", grading_views.shots_from_cuts, name="shots_from_cuts"),
+    path(run + "grading/shots/edl/", grading_views.shots_from_edl, name="shots_from_edl"),
+    path(run + "grading/shots/<int:number>/", grading_views.grade_shot, name="grade_shot"),
+    path(run + "grading/shots/<int:number>/copy/", grading_views.copy_grade, name="copy_grade"),
+    path(run + "grading/shots/<int:number>/preview/", grading_views.shot_preview,
+         name="shot_preview"),
+    path(run + "grading/render/", grading_views.render_grade, name="render_grade"),
+    path("reels/<int:pk>/sequences/<int:seq_id>/resume-render/", grading_views.resume_render,
+         name="resume_render"),
+    path("reels/<int:pk>/grading-previews/<str:key>/<str:name>", grading_views.preview_image,
+         name="grading_preview_image"),
     path("reels/<int:pk>/sequences/<int:seq_id>/", views.sequence_card, name="sequence_card"),
     path("reels/<int:pk>/sequences/<int:seq_id>/progress/", views.sequence_progress,
          name="sequence_progress"),

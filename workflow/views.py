@@ -326,6 +326,10 @@ def _reel_page(request: HttpRequest, pk: int, *, work_form: Any = None,
 
             context.update(repair_context(request, reel, current, verbs, work_form,
                                           preview_form))
+        elif current.stage == Stage.GRADING:
+            from workflow.grading_views import grading_context
+
+            context.update(grading_context(request, reel, current, verbs, work_form))
         else:
             context["work_form"] = work_form or NotesForm(initial={"notes": current.notes})
             if "edit" not in verbs:
@@ -479,6 +483,10 @@ def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         from workflow.repair_views import save_recipe
 
         return save_recipe(request, pk, run)
+    elif run.stage == Stage.GRADING:
+        from workflow.grading_views import save_base
+
+        return save_base(request, pk, run)
     else:
         form = NotesForm(request.POST)
         form.is_valid()
