@@ -98,6 +98,12 @@ def do_work(run: StageRun, people) -> StageRun:
         t.save_repair_recipe(run, {"recipe": [{"op": "scratch"}]}, by=worker)
         with inline_jobs():
             t.start_repair(run, by=worker)
+    elif run.stage == Stage.GRADING:
+        from workflow.runner import inline_jobs
+
+        t.save_grade(run, {"base": {"out_space": "rec709"}}, by=worker)
+        with inline_jobs():
+            t.start_grade_render(run, by=worker)
     else:
         t.save_notes(run, f"{run.stage} done", by=worker)
     run.refresh_from_db()

@@ -216,8 +216,9 @@ def test_a_reel_goes_through_all_seven_stages_to_preserved(people):
     # 7 x (opened, started, edited, signed_off, approved) + preserved, and the scan's import:
     # import_started, job_done (its one chunk), scan_imported, job_done (the proxies and the
     # analysis, run inline by the final job), job_done (the final job); and the same six for
-    # the repair: repair_started, job_done (its chunk), repair_finished, three job_done
-    assert reel.event_count == 36 + 6 + 6
+    # the repair: repair_started, job_done (its chunk), repair_finished, three job_done; and
+    # six for the grading's render; the base grade's save is the grading's `edited`
+    assert reel.event_count == 36 + 6 + 6 + 6
 
 
 def test_the_database_keeps_one_active_run_per_reel(people, reel):

@@ -163,6 +163,14 @@ class Command(BaseCommand):
                                        "notes": f"demo repair of {accession}"}, by=worker)
             with inline_jobs():
                 t.start_repair(run, by=worker)
+        elif run.stage == Stage.GRADING:
+            t.save_grade(run, {"base": {
+                "cdl": {"slope": [1.05, 1.0, 0.95], "offset": [0.0, 0.0, 0.01],
+                        "power": [1.0, 1.0, 1.0], "saturation": 0.9},
+                "in_transfer": "cineon", "out_space": "rec709"},
+                "notes": f"demo grade of {accession}"}, by=worker)
+            with inline_jobs():
+                t.start_grade_render(run, by=worker)
         else:
             t.save_notes(run, f"demo {run.stage} work for {accession}", by=worker)
 
