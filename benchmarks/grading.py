@@ -17,7 +17,8 @@ Cineon -> Rec. 709 conversion (decode to encode) three ways, in the same run:
 
 Ours runs with trilinear ("linear") LUT interpolation so all three do the same maths.
 `preview_s`: one graded still (grade_preview: grade_frame + downscale to 1024 wide) of a 2K
-frame, plus `preview_scopes_hook` (empty for now; scopes are added there).
+frame, plus its four scopes (waveform, RGB parade, vectorscope, histogram) as the grading
+page makes them, written as PNGs.
 """
 from __future__ import annotations
 
@@ -41,10 +42,12 @@ CDL_BENCH = CDL(slope=(1.08, 1.0, 0.93), offset=(0.01, -0.005, 0.02), power=(0.9
                 saturation=1.1)
 
 
-def preview_scopes_hook(still: np.ndarray) -> dict | None:
-    """SCOPES HOOK: waveform / vectorscope / histogram of the graded preview still go here
-    (another engineer's work); timed inside `preview_s`. Returns None for now."""
-    return None
+def preview_scopes(still: np.ndarray, folder: Path) -> dict:
+    """The graded still's scopes, written as the grading page writes them (timed inside
+    `preview_s`)."""
+    from restoration.scopes import write_scopes
+
+    return write_scopes(still, folder, "scope")
 
 
 def make_cube(path: Path, size: int = 33) -> Path:
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         still = np.ascontiguousarray(frames[0])
         t0 = time.perf_counter()
         preview = grade_preview(still, spec, width=1024)
-        preview_scopes_hook(preview)
+        preview_scopes(preview, Path(tmp) / "scopes")
         preview_s = time.perf_counter() - t0
 
     result = {

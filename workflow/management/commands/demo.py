@@ -207,7 +207,7 @@ def _demo_scan(accession: str, frames: int = 12) -> Path:
         codes = (200 + 500 * x / w + 100 * y / h)[..., None].repeat(3, axis=2)
         codes[:, (i * 13) % w: (i * 13) % w + 6] = 900
         codes = codes * (1.0 + 0.08 * (-1) ** i) + rng.normal(0, 8, codes.shape)
-        codes[:, 101:103] += 120  # a scratch along the film
+        codes[:, 101 + i % 3:103 + i % 3] += 120  # a scratch along the film, wandering
         if i % 3 == 1:
             sy, sx = rng.integers(10, h - 10), rng.integers(10, w - 10)
             codes[sy:sy + 3, sx:sx + 3] = 60  # dirt, in this frame only
