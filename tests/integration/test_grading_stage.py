@@ -6,7 +6,8 @@ import pytest
 
 from tests.conftest import signed_off_run
 from workflow import transitions as t
-from workflow.models import Event, GradeRecord, Shot, Stage
+from workflow.models import Event, GradeRecord, Job, Shot, Stage
+from workflow.runner import inline_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,3 +216,32 @@ def test_shots_from_an_edl_carry_its_cdls_and_report_what_grading_cannot_do(peop
     with pytest.raises(t.TransitionRefused, match="broken.edl"):
         t.shots_from_edl(grading, broken, by=colorist)
     assert Shot.objects.filter(record__run=grading).count() == 2  # the shots are kept
+
+
+def test_an_interrupted_render_resumes_only_the_chunks_left(people, grading, settings):
+    from pathlib import Path
+
+    import django_rq
+
+    from workflow import runner
+
+    colorist = people["colorist"]
+    t.save_grade(grading, {"base": {"cdl": CDL}}, by=colorist)
+    settings.JOBS_BACKEND = "rq"  # queued, no worker: the render waits
+    settings.GRADE_CHUNK_FRAMES = 1
+    django_rq.get_connection("cpu").flushdb()
+    seq = t.start_grade_render(grading, by=colorist)
+    chunks = list(Job.objects.filter(kind="grade_chunk", args__sequence=seq.pk).order_by("pk"))
+    assert len(chunks) == seq.frame_count == 2
+    runner.run_now(chunks[0].pk)  # one chunk done, then the worker is gone
+    django_rq.get_connection("cpu").flushdb()
+    settings.JOBS_BACKEND = "thread"
+    with inline_jobs():
+        t.resume_render(seq, by=colorist)
+    seq.refresh_from_db()
+    assert seq.state == "valid", seq.error
+    redone = Job.objects.filter(kind="grade_chunk", args__sequence=seq.pk).exclude(
+        pk__in=[c.pk for c in chunks])
+    assert [(j.args["start"], j.state) for j in redone] == [(1, "done")]  # only the one left
+    assert len(list(Path(seq.root_path).iterdir())) == 2
+    assert Event.objects.filter(run=grading, verb="render_resumed").count() == 1
