@@ -334,3 +334,42 @@ def test_no_network_library_is_loaded_before_a_worker_forks():
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_two_gpu_workers_share_a_reel_and_every_chunk_uses_the_runs_tile(people, roots,
+                                                                         settings, tmp_path):
+    folder = roots / "shared"
+    write_film(folder, range(1, 13), width=48, height=32)
+    run = repair_run_for(people, folder)
+    register_model(tiny_model(settings), "tiny-x2", by=people["restorer"])
+    recipe = [{"op": "dust"}, {"op": "upscale", "model": "tiny-x2"}]  # tile chosen by the run
+    t.save_repair_recipe(run, {"recipe": recipe}, by=people["restorer"])
+    settings.JOBS_BACKEND = "rq"
+    settings.REPAIR_CHUNK_FRAMES = 2
+    import django_rq
+
+    django_rq.get_connection("gpu").flushdb()
+    seq = t.start_repair(run, by=people["restorer"])
+    workers = [subprocess.Popen([sys.executable, "manage.py", "rqworker", "gpu", "cpu",
+                                 "--burst"], cwd=ROOT, env=_worker_env(settings),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    for w in workers:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err[-2000:]
+    seq.refresh_from_db()
+    assert seq.state == "valid", seq.error
+    storage = Path(seq.storage_dir)
+    tile = json.loads((storage / "tiling.json").read_text())["tile"]
+    chunk_tiles = {json.loads(p.read_text())["provenance"]["tiling"]["tile"]
+                   for p in (storage / "chunks").glob("*.json")}
+    assert chunk_tiles == {tile}
+    assert json.loads((storage / "provenance.json").read_text())["tiling"]["tile"] == tile
+    model = Path(settings.MODEL_DIR) / "tiny-x2.pth"
+    cli_repair([{"op": "dust"}, {"op": "upscale", "model": str(model), "tile": tile or 0}],
+               folder, tmp_path / "reference")
+    # (tile 0 asks the command line to choose; for these small frames it chooses the same)
+    assert digests(Path(seq.root_path)) == digests(tmp_path / "reference")
+    done = Job.objects.filter(kind="repair_chunk", state="done")
+    assert done.count() == 6 and all(not w.startswith("in-process")
+                                     for w in done.values_list("worker", flat=True))
