@@ -83,19 +83,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import os
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from restoration.derived import DerivedReport, code_version, plan_frames, write_provenance
 from restoration.interchange import CDL
 
 log = logging.getLogger(__name__)
@@ -694,26 +694,7 @@ def grade_preview(pixels: np.ndarray, spec: GradeSpec, width: int = 1024) -> np.
 # ----------------------------------------------------------------------------- sequences
 
 
-@dataclass
-class GradeReport:
-    """What a run wrote: `names` are the output files in frame order, `data` the provenance
-    (also written to `provenance` unless the caller asked for none)."""
-
-    frames_written: int
-    output: Path
-    provenance: Path | None
-    seconds: float
-    names: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def _code_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"reelkeeper {version('reelkeeper')}"
-    except PackageNotFoundError:
-        return "reelkeeper (not installed)"
+GradeReport = DerivedReport  # what a grading run wrote
 
 
 def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
@@ -740,23 +721,13 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
     """
     from concurrent.futures import Future
 
-    from restoration.fixity import write_atomic
-    from restoration.inspect import plan_sequence
     from restoration.io import read_frame, write_frame
 
     started = time.perf_counter()
     in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if out_dir.resolve() == in_dir.resolve() or out_dir.resolve().is_relative_to(
-            in_dir.resolve()):
-        raise GradeSpecError(f"{out_dir}: the output must not be inside the input folder")
-    plan = plan_sequence(in_dir, pattern)
-    names: dict[int, str] = {}
-    for frame, name in plan.entries:
-        names.setdefault(frame, name)
-    order = [f for f in sorted(names) if frames is None or frames[0] <= f <= frames[1]]
-    if not order:
-        raise GradeSpecError(f"no frame of {plan.pattern} is numbered within "
-                             f"{frames[0]}-{frames[1]}" if frames else f"{plan.pattern}: empty")
+    plan, names, all_frames, targets = plan_frames(in_dir, out_dir, pattern, frames,
+                                                   GradeSpecError)
+    order = [all_frames[i] for i in targets]
     if not spec.is_identity:
         _processor(spec, "uint16")  # build (and check) the grade before touching any frame
     grade = spec.to_json()
@@ -809,7 +780,7 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
             if on_progress:
                 on_progress(written, len(order))
     provenance = {
-        "code": _code_version(),
+        "code": code_version(),
         "input": {"folder": str(in_dir), "pattern": plan.pattern},
         "frames": [order[0], order[-1]],
         "frames_written": written,
@@ -819,11 +790,7 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
         "output_bits": 16,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    prov_path: Path | None = None
-    if provenance_path:
-        prov_path = out_dir / "provenance.json" if provenance_path is True else Path(
-            provenance_path)
-        write_atomic(prov_path, json.dumps(provenance, indent=2).encode())
+    prov_path = write_provenance(out_dir, provenance_path, provenance)
     return GradeReport(written, out_dir, prov_path, time.perf_counter() - started,
                        names=names_written, data=provenance)
 

@@ -9,13 +9,13 @@ records the run. The input is only read.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from restoration.derived import DerivedReport, code_version, plan_frames, write_provenance
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,7 @@ class RepairError(RuntimeError):
     """A frame could not be repaired; the message names it."""
 
 
-@dataclass
-class RepairReport:
-    """What a run wrote: `names` are the output files in frame order, `data` the provenance
-    (also written to `provenance` unless the caller asked for none)."""
-
-    frames_written: int
-    output: Path
-    provenance: Path | None
-    seconds: float
-    names: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
+RepairReport = DerivedReport  # what a repair run wrote
 
 
 def _recipe_error(message: str):
@@ -99,15 +89,6 @@ def recipe_context(steps: list[dict[str, Any]]) -> int:
     return sum(OPS[s["op"]].context for s in steps if s["op"] != UPSCALE)
 
 
-def _code_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"reelkeeper {version('reelkeeper')}"
-    except PackageNotFoundError:
-        return "reelkeeper (not installed)"
-
-
 def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                     frames: tuple[int, int] | None = None, pattern: str | None = None,
                     device: str | None = None, chunk: int = 8,
@@ -126,26 +107,13 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
     A fast precision (bf16, fp16) is measured against fp32 on the run's first frame and the
     deviation (in 16-bit code values) is recorded under ``tiling.deviation_vs_fp32``.
     """
-    from restoration.fixity import write_atomic
-    from restoration.inspect import plan_sequence
     from restoration.io import read_frame, write_frame
-    from restoration.repair.ops import OPS, apply_op
+    from restoration.repair.ops import OPS, RecipeError, apply_op
 
     started = time.perf_counter()
     steps = check_recipe(recipe)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if out_dir.resolve() == in_dir.resolve() or out_dir.resolve().is_relative_to(
-            in_dir.resolve()):
-        raise _recipe_error(f"{out_dir}: the output must not be inside the input folder")
-    plan = plan_sequence(in_dir, pattern)
-    names: dict[int, str] = {}
-    for frame, name in plan.entries:
-        names.setdefault(frame, name)  # a duplicate's first name, as the manifest lists it
-    order = sorted(names)
-    targets = [i for i, f in enumerate(order) if frames is None or frames[0] <= f <= frames[1]]
-    if not targets:
-        raise _recipe_error(f"no frame of {plan.pattern} is numbered within "
-                            f"{frames[0]}-{frames[1]}" if frames else f"{plan.pattern}: empty")
+    plan, names, order, targets = plan_frames(in_dir, out_dir, pattern, frames, RecipeError)
     context = recipe_context(steps)
     classical = [s for s in steps if s["op"] != UPSCALE]
     upscale = next((s for s in steps if s["op"] == UPSCALE), None)
@@ -278,7 +246,7 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
             if on_progress:
                 on_progress(written, len(targets))
     provenance = {
-        "code": _code_version(),
+        "code": code_version(),
         "input": {"folder": str(in_dir), "pattern": plan.pattern},
         "frames": [order[targets[0]], order[targets[-1]]],
         "frames_written": written,
@@ -292,10 +260,6 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
         "output_bits": 16,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    prov_path: Path | None = None
-    if provenance_path:
-        prov_path = out_dir / "provenance.json" if provenance_path is True else Path(
-            provenance_path)
-        write_atomic(prov_path, json.dumps(provenance, indent=2).encode())
+    prov_path = write_provenance(out_dir, provenance_path, provenance)
     return RepairReport(written, out_dir, prov_path, time.perf_counter() - started,
                         names=names_written, data=provenance)

@@ -1,0 +1,73 @@
+"""What every derived sequence (a repair's, a grade's) shares: where it may be written, which
+frames it covers, its report and its provenance file.
+
+A derived sequence keeps its source's file names and format at 16 bits, in a folder that is
+never the source folder nor inside it; a duplicated frame number is taken from its first file,
+as the manifest lists it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class DerivedReport:
+    """What a run wrote: `names` are the output files in frame order, `data` the provenance
+    (also written to `provenance` unless the caller asked for none)."""
+
+    frames_written: int
+    output: Path
+    provenance: Path | None
+    seconds: float
+    names: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def code_version() -> str:
+    """``"reelkeeper <version>"`` as installed, for provenance."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"reelkeeper {version('reelkeeper')}"
+    except PackageNotFoundError:
+        return "reelkeeper (not installed)"
+
+
+def plan_frames(in_dir: Path, out_dir: Path, pattern: str | None,
+                frames: tuple[int, int] | None, refuse: type[Exception]):
+    """The source's plan, its frames in order (``{frame: file name}`` and the sorted numbers)
+    and the positions of those within `frames` (inclusive, the files' own numbers; all when
+    None). `refuse` (an exception class) is raised for an output inside the input or an empty
+    range; restoration.inspect.UnusableSequence when there is no sequence."""
+    from restoration.inspect import plan_sequence
+
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if out_dir.resolve() == in_dir.resolve() or out_dir.resolve().is_relative_to(
+            in_dir.resolve()):
+        raise refuse(f"{out_dir}: the output must not be inside the input folder")
+    plan = plan_sequence(in_dir, pattern)
+    names: dict[int, str] = {}
+    for frame, name in plan.entries:
+        names.setdefault(frame, name)  # a duplicate's first name, as the manifest lists it
+    order = sorted(names)
+    targets = [i for i, f in enumerate(order) if frames is None or frames[0] <= f <= frames[1]]
+    if not targets:
+        raise refuse(f"no frame of {plan.pattern} is numbered within {frames[0]}-{frames[1]}"
+                     if frames else f"{plan.pattern}: empty")
+    return plan, names, order, targets
+
+
+def write_provenance(out_dir: Path, provenance_path: Path | None | bool,
+                     data: dict[str, Any]) -> Path | None:
+    """True writes ``out_dir/provenance.json``, a path writes it there, False or None none."""
+    from restoration.fixity import write_atomic
+
+    if not provenance_path:
+        return None
+    path = Path(out_dir) / "provenance.json" if provenance_path is True else Path(
+        provenance_path)
+    write_atomic(path, json.dumps(data, indent=2).encode())
+    return path
