@@ -163,17 +163,10 @@ def repair(args: argparse.Namespace) -> int:
     from restoration.repair.ops import RecipeError
     from restoration.repair.pipeline import RepairError, repair_sequence
 
-    if not args.in_dir.is_dir():
-        return _fail(args, EXIT_REFUSED, f"{args.in_dir}: not a folder")
-    frames = None
-    if args.frames:
-        try:
-            a, b = (int(x) for x in args.frames.split("-", 1))
-            if a > b:
-                raise ValueError
-        except ValueError:
-            return _fail(args, EXIT_REFUSED, f"--frames {args.frames!r}: expected A-B, A <= B")
-        frames = (a, b)
+    try:
+        frames = _input_frames(args)
+    except ValueError as exc:
+        return _fail(args, EXIT_REFUSED, str(exc))
     try:
         recipe = json.loads(args.recipe.read_text())
     except (OSError, ValueError) as exc:
@@ -233,17 +226,10 @@ def grade(args: argparse.Namespace) -> int:
     from restoration.grading import GradeSpec, GradeSpecError, GradingError, grade_sequence
     from restoration.inspect import UnusableSequence
 
-    if not args.in_dir.is_dir():
-        return _fail(args, EXIT_REFUSED, f"{args.in_dir}: not a folder")
-    frames = None
-    if args.frames:
-        try:
-            a, b = (int(x) for x in args.frames.split("-", 1))
-            if a > b:
-                raise ValueError
-        except ValueError:
-            return _fail(args, EXIT_REFUSED, f"--frames {args.frames!r}: expected A-B, A <= B")
-        frames = (a, b)
+    try:
+        frames = _input_frames(args)
+    except ValueError as exc:
+        return _fail(args, EXIT_REFUSED, str(exc))
     if args.id is not None and args.cdl is None:
         return _fail(args, EXIT_REFUSED, "--id names a correction in a --cdl file; no --cdl")
     cdl = None
@@ -276,6 +262,21 @@ def grade(args: argparse.Namespace) -> int:
     print(json.dumps(data) if args.json else
           f"{report.frames_written} frames written to {report.output}")
     return EXIT_READ
+
+
+def _input_frames(args: argparse.Namespace) -> tuple[int, int] | None:
+    """`--frames A-B` of a command over IN_DIR (None: all); ValueError says what is wrong."""
+    if not args.in_dir.is_dir():
+        raise ValueError(f"{args.in_dir}: not a folder")
+    if not args.frames:
+        return None
+    try:
+        a, b = (int(x) for x in args.frames.split("-", 1))
+    except ValueError:
+        a, b = 1, 0
+    if a > b:
+        raise ValueError(f"--frames {args.frames!r}: expected A-B, A <= B")
+    return a, b
 
 
 def _fail(args: argparse.Namespace, code: int, message: str) -> int:
