@@ -293,6 +293,13 @@ class Job(models.Model):
         return self.state in (JobState.DONE, JobState.FAILED)
 
 
+def sequence_facts(seq: Any) -> dict[str, Any] | None:
+    """What a sign-off binds of a sequence: where it is and its manifest's digest."""
+    return None if seq is None else {
+        "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
+        "manifest_digest": seq.manifest_digest, "state": seq.state}
+
+
 class Level(models.TextChoices):
     NONE = "none", "none"
     SLIGHT = "slight", "slight"
@@ -398,10 +405,7 @@ class ScanRecord(models.Model):
 
     def work(self) -> dict[str, Any]:
         facts: dict[str, Any] = {name: getattr(self, name) for name in self.WORK_FIELDS}
-        seq = self.sequence
-        facts["sequence"] = None if seq is None else {
-            "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
-            "manifest_digest": seq.manifest_digest, "state": seq.state}
+        facts["sequence"] = sequence_facts(self.sequence)
         return facts
 
 
@@ -429,11 +433,8 @@ class RepairRecord(models.Model):
 
     def work(self) -> dict[str, Any]:
         facts: dict[str, Any] = {"recipe": self.recipe, "notes": self.notes}
-        for name in ("source", "sequence"):
-            seq = getattr(self, name)
-            facts[name] = None if seq is None else {
-                "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
-                "manifest_digest": seq.manifest_digest, "state": seq.state}
+        facts["source"] = sequence_facts(self.source)
+        facts["sequence"] = sequence_facts(self.sequence)
         return facts
 
 
@@ -463,11 +464,8 @@ class GradeRecord(models.Model):
     def work(self) -> dict[str, Any]:
         facts: dict[str, Any] = {"base": self.base, "notes": self.notes,
                                  "shots": [s.work() for s in self.shots.order_by("first_frame")]}
-        for name in ("source", "sequence"):
-            seq = getattr(self, name)
-            facts[name] = None if seq is None else {
-                "id": seq.pk, "root_path": seq.root_path, "pattern": seq.pattern,
-                "manifest_digest": seq.manifest_digest, "state": seq.state}
+        facts["source"] = sequence_facts(self.source)
+        facts["sequence"] = sequence_facts(self.sequence)
         return facts
 
 

@@ -206,24 +206,25 @@ def _check_repair_ready(run: StageRun) -> None:
     """A repair is signed off only with its output finished: the sign-off binds its manifest."""
     record = RepairRecord.objects.select_related("sequence").filter(run=run).first()
     seq = record.sequence if record else None
-    if seq is None:
-        raise TransitionRefused("run the repair before signing it off")
-    if seq.state == SequenceState.IMPORTING:
-        raise TransitionRefused(f"the repair ({seq}) is still running")
-    if seq.state == SequenceState.FAILED or not seq.manifest_digest:
-        raise TransitionRefused(f"the repair ({seq}) failed: resume it or run it again")
+    _check_finished(seq, "run the repair", f"the repair ({seq})", "resume it or run it again")
 
 
 def _check_scan_ready(run: StageRun) -> None:
     """A scan is signed off only with a finished import: the sign-off binds its manifest."""
     record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
-    seq = record.sequence if record else None
+    _check_finished(record.sequence if record else None, "import the scan",
+                    f"the import of {record.sequence.pattern}" if record and record.sequence
+                    else "", "resume it or import again")
+
+
+def _check_finished(seq: Sequence | None, first: str, what: str, remedy: str) -> None:
+    """The sequence a sign-off binds must be stored whole, with its manifest."""
     if seq is None:
-        raise TransitionRefused("import the scan before signing it off")
+        raise TransitionRefused(f"{first} before signing it off")
     if seq.state == SequenceState.IMPORTING:
-        raise TransitionRefused(f"the import of {seq.pattern} is still running")
+        raise TransitionRefused(f"{what} is still running")
     if seq.state == SequenceState.FAILED or not seq.manifest_digest:
-        raise TransitionRefused(f"the import of {seq.pattern} failed: resume it or import again")
+        raise TransitionRefused(f"{what} failed: {remedy}")
 
 
 def current_digest(run: StageRun) -> str:
@@ -1170,12 +1171,7 @@ def _check_grade_ready(run: StageRun) -> None:
 
     record = GradeRecord.objects.select_related("sequence").filter(run=run).first()
     seq = record.sequence if record else None
-    if seq is None:
-        raise TransitionRefused("render the grade before signing it off")
-    if seq.state == SequenceState.IMPORTING:
-        raise TransitionRefused(f"the render ({seq}) is still running")
-    if seq.state == SequenceState.FAILED or not seq.manifest_digest:
-        raise TransitionRefused(f"the render ({seq}) failed: resume it or render again")
+    _check_finished(seq, "render the grade", f"the render ({seq})", "resume it or render again")
     import json
 
     rendered = json.loads((Path(seq.storage_dir) / "render.json").read_text())
