@@ -29,7 +29,15 @@ from workflow.forms import (
 )
 from workflow.models import GradeRecord, Job, JobState, Shot, StageRun
 from workflow.transitions import NotAllowed, TransitionRefused
-from workflow.views import SAFE_NAME, _act, _reel_page, _run_of, staff_required
+from workflow.views import (
+    SAFE_NAME,
+    _act,
+    _reel_page,
+    _run_of,
+    staff_required,
+    stored_provenance,
+    worked_run_of,
+)
 
 MAX_GRADING_FILE = 50 * 1024 * 1024  # bytes: a 65-point LUT is about 10 MB
 
@@ -69,22 +77,10 @@ def grading_context(request: HttpRequest, reel: Reel, run: StageRun, verbs: set[
         "can_resume_render": editable and output is not None and (
             output.state == SequenceState.FAILED or (running and not busy)),
         "file_form": GradingFileForm(), "copy_form": CopyGradeForm(),
-        "render_provenance": _provenance(output),
+        "render_provenance": stored_provenance(output),
     }
 
 
-def _provenance(sequence: Sequence | None) -> dict[str, Any] | None:
-    if sequence is None or sequence.state in (SequenceState.IMPORTING, SequenceState.FAILED):
-        return None
-    path = Path(sequence.storage_dir) / "provenance.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _grading_run_of(request: HttpRequest, pk: int, run_id: int) -> StageRun:
-    run = _run_of(pk, run_id)
-    if not run.can_be_worked_by(request.user):
-        raise PermissionDenied(f"this needs the {run.role} role")
-    return run
 
 
 def save_base(request: HttpRequest, pk: int, run: StageRun) -> HttpResponse:
@@ -132,7 +128,7 @@ def attach_lut(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     """Store an uploaded LUT under its SHA-256 (checked by reading it) and use it."""
     from restoration.interchange import InterchangeError, read_lut_info
 
-    run = _grading_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
 
     def action() -> Any:
         upload, name = _uploaded(request)
@@ -159,7 +155,7 @@ def attach_lut(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def remove_lut(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _grading_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
     return _act(request, run.reel, lambda: transitions.attach_lut(run, None, by=request.user),
                 "LUT removed.")
 
@@ -167,7 +163,7 @@ def remove_lut(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def shots_from_cuts(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _grading_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
     return _act(request, run.reel, lambda: transitions.shots_from_cuts(run, by=request.user),
                 "Shots set from the scene cuts.")
 
@@ -175,7 +171,7 @@ def shots_from_cuts(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def shots_from_edl(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _grading_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
 
     def action() -> Any:
         upload, name = _uploaded(request)
@@ -187,7 +183,7 @@ def shots_from_edl(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 
 
 def _shot_of(request: HttpRequest, pk: int, run_id: int, number: int) -> Shot:
-    run = _grading_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
     return get_object_or_404(Shot, record__run=run, number=number)
 
 
@@ -224,7 +220,7 @@ def copy_grade(request: HttpRequest, pk: int, run_id: int, number: int) -> HttpR
 @require_POST
 @staff_required
 def render_grade(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _grading_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
     return _act(request, run.reel, lambda: transitions.start_grade_render(run, by=request.user),
                 "Render started on the cpu workers. You can leave this page; it goes on.")
 

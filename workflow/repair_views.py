@@ -20,7 +20,14 @@ from workflow.forms import RepairPreviewForm, RepairRecipeForm
 from workflow.models import Job, JobState, RepairRecord, StageRun
 from workflow.recipes import default_recipe, invents_detail
 from workflow.transitions import NotAllowed, TransitionRefused
-from workflow.views import SAFE_NAME, _act, _reel_page, _run_of, staff_required
+from workflow.views import (
+    SAFE_NAME,
+    _act,
+    _reel_page,
+    staff_required,
+    stored_provenance,
+    worked_run_of,
+)
 
 
 def ops_help() -> list[dict[str, Any]]:
@@ -122,22 +129,10 @@ def repair_context(request: HttpRequest, reel: Reel, run: StageRun, verbs: set[s
         "preview_form": preview_form, "preview": _preview(run),
         "preview_max": settings.REPAIR_PREVIEW_MAX_FRAMES,
         "scan_charts": scan_charts(source),
-        "provenance": _provenance(output),
+        "provenance": stored_provenance(output),
     }
 
 
-def _provenance(sequence: Sequence | None) -> dict[str, Any] | None:
-    if sequence is None or sequence.state in (SequenceState.IMPORTING, SequenceState.FAILED):
-        return None
-    path = Path(sequence.storage_dir) / "provenance.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _repair_run_of(request: HttpRequest, pk: int, run_id: int) -> StageRun:
-    run = _run_of(pk, run_id)
-    if not run.can_be_worked_by(request.user):
-        raise PermissionDenied(f"this needs the {run.role} role")
-    return run
 
 
 def save_recipe(request: HttpRequest, pk: int, run: StageRun) -> HttpResponse:
@@ -162,7 +157,7 @@ def save_recipe(request: HttpRequest, pk: int, run: StageRun) -> HttpResponse:
 @require_POST
 @staff_required
 def preview(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _repair_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
     form = RepairPreviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "No preview — check the frame range.")
@@ -183,7 +178,7 @@ def preview(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def run_repair(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _repair_run_of(request, pk, run_id)
+    run = worked_run_of(request, pk, run_id)
     return _act(request, run.reel, lambda: transitions.start_repair(run, by=request.user),
                 "Repair started on the gpu workers. You can leave this page; it goes on.")
 

@@ -100,6 +100,25 @@ def _run_of(pk: int, run_id: int) -> StageRun:
     return get_object_or_404(StageRun.objects.select_related("reel"), pk=run_id, reel_id=pk)
 
 
+def worked_run_of(request: HttpRequest, pk: int, run_id: int) -> StageRun:
+    """The run, when the person asking holds its stage's role (else 403)."""
+    run = _run_of(pk, run_id)
+    if not run.can_be_worked_by(request.user):
+        raise PermissionDenied(f"this needs the {run.role} role")
+    return run
+
+
+def stored_provenance(sequence: Sequence | None) -> dict[str, Any] | None:
+    """The provenance of a finished derived sequence (a repair's, a render's), or None."""
+    import json
+    from pathlib import Path
+
+    if sequence is None or sequence.state in (SequenceState.IMPORTING, SequenceState.FAILED):
+        return None
+    path = Path(sequence.storage_dir) / "provenance.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 # Words for the pages ------------------------------------------------------------------------
 
 JOB_LABELS = {
@@ -457,9 +476,7 @@ def start(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _run_of(pk, run_id)
-    if not run.can_be_worked_by(request.user):
-        raise PermissionDenied(f"this needs the {run.role} role")
+    run = worked_run_of(request, pk, run_id)
     if run.stage == Stage.INSPECTION:
         form = InspectionForm(request.POST)
         if not form.is_valid():
@@ -498,9 +515,7 @@ def save_work(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def add_photo(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    run = _run_of(pk, run_id)
-    if not run.can_be_worked_by(request.user):
-        raise PermissionDenied(f"this needs the {run.role} role")
+    run = worked_run_of(request, pk, run_id)
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         name = getattr(request.FILES.get("photo"), "name", "")
@@ -737,9 +752,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def import_scan(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     from restoration.inspect import UnusableSequence
 
-    run = _run_of(pk, run_id)
-    if not run.can_be_worked_by(request.user):
-        raise PermissionDenied(f"this needs the {run.role} role")
+    run = worked_run_of(request, pk, run_id)
     form = ImportScanForm(request.POST, folders=ingest_folders())
     if not form.is_valid():
         messages.error(request, "Not imported — choose a folder from the list.")
