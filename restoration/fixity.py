@@ -180,15 +180,18 @@ def manifest_text(entries: Iterable[tuple[str, str]]) -> str:
     return "".join(lines)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside `path`, then rename: never a half-written file."""
+def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write to a temporary name beside `path`, then rename: never a half-written file.
+    `sync` (default) makes the bytes durable before the rename; images made for the screen,
+    which can be made again, skip it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io as _io
 import logging
-import os
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,17 +79,11 @@ def thumbnail(pixels: np.ndarray, kind: str, max_side: int = 320) -> np.ndarray:
 
 def write_jpeg(arr: np.ndarray, path: Path, quality: int = 85) -> None:
     """Write a JPEG to a temporary name beside `path`, then rename it into place."""
+    from restoration.fixity import write_atomic
+
     buf = _io.BytesIO()
     _image(arr).convert("RGB").save(buf, "JPEG", quality=quality)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buf.getvalue(), sync=False)
 
 
 def contact_sheet(thumbs: Sequence[tuple[int, np.ndarray]], columns: int = 6,

@@ -27,8 +27,6 @@ from __future__ import annotations
 import io as _io
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -613,16 +611,11 @@ def _write_png(arr: np.ndarray, path: Path) -> None:
     """Write a PNG to a temporary name beside `path`, then rename it into place."""
     from PIL import Image
 
+    from restoration.fixity import write_atomic
+
     buf = _io.BytesIO()
     Image.fromarray(arr).save(buf, "PNG")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buf.getvalue(), sync=False)
 
 
 def write_scopes(rgb: np.ndarray, folder: Path, prefix: str, *,
