@@ -409,7 +409,26 @@ class ScanRecord(models.Model):
         return facts
 
 
-class RepairRecord(models.Model):
+class DerivedRecord(models.Model):
+    """The part of a stage's record that writes a new Sequence version: the sequence it reads
+    (`source`), the one it made (`sequence`) and the worker's notes."""
+
+    notes = models.TextField(blank=True)
+    source = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    sequence = models.ForeignKey("archive.Sequence", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def derived_facts(self) -> dict[str, Any]:
+        return {"notes": self.notes, "source": sequence_facts(self.source),
+                "sequence": sequence_facts(self.sequence)}
+
+
+class RepairRecord(DerivedRecord):
     """The repair stage's work: the recipe, the raw scan it applies to and what it produced.
 
     `recipe` is the checked list of steps with every default filled in; an `upscale` step names
@@ -419,12 +438,6 @@ class RepairRecord(models.Model):
 
     run = models.OneToOneField(StageRun, on_delete=models.PROTECT, related_name="repair")
     recipe = models.JSONField(default=list, blank=True)
-    notes = models.TextField(blank=True)
-    source = models.ForeignKey("archive.Sequence", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
-    sequence = models.ForeignKey("archive.Sequence", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
 
     WORK_FIELDS = ("recipe", "notes")
 
@@ -432,13 +445,10 @@ class RepairRecord(models.Model):
         return f"repair record of {self.run}"
 
     def work(self) -> dict[str, Any]:
-        facts: dict[str, Any] = {"recipe": self.recipe, "notes": self.notes}
-        facts["source"] = sequence_facts(self.source)
-        facts["sequence"] = sequence_facts(self.sequence)
-        return facts
+        return {"recipe": self.recipe, **self.derived_facts()}
 
 
-class GradeRecord(models.Model):
+class GradeRecord(DerivedRecord):
     """The grading stage's work: the reel's base grade, its shots and what the render made.
 
     `base` holds the reel-level grade: ``{"cdl": {slope, offset, power, saturation} | None,
@@ -449,12 +459,6 @@ class GradeRecord(models.Model):
 
     run = models.OneToOneField(StageRun, on_delete=models.PROTECT, related_name="grade")
     base = models.JSONField(default=dict, blank=True)
-    notes = models.TextField(blank=True)
-    source = models.ForeignKey("archive.Sequence", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
-    sequence = models.ForeignKey("archive.Sequence", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
 
     WORK_FIELDS = ("base", "notes")
 
@@ -462,11 +466,8 @@ class GradeRecord(models.Model):
         return f"grade record of {self.run}"
 
     def work(self) -> dict[str, Any]:
-        facts: dict[str, Any] = {"base": self.base, "notes": self.notes,
-                                 "shots": [s.work() for s in self.shots.order_by("first_frame")]}
-        facts["source"] = sequence_facts(self.source)
-        facts["sequence"] = sequence_facts(self.sequence)
-        return facts
+        return {"base": self.base, **self.derived_facts(),
+                "shots": [s.work() for s in self.shots.order_by("first_frame")]}
 
 
 class Shot(models.Model):
