@@ -28,8 +28,9 @@ def import_progress(sequence: Any) -> tuple[int, int]:
     attempts counted once."""
     from workflow.models import Job, JobState
 
-    if sequence.kind == "repaired":
-        kind, total = "repair_chunk", sequence.frame_count
+    if sequence.kind in ("repaired", "graded"):
+        kind = "repair_chunk" if sequence.kind == "repaired" else "grade_chunk"
+        total = sequence.frame_count
     else:
         kind = "ingest_chunk"
         total = sequence.frame_count + sum(len(group) - 1 for group in sequence.duplicates)

@@ -245,3 +245,17 @@ def test_an_interrupted_render_resumes_only_the_chunks_left(people, grading, set
     assert [(j.args["start"], j.state) for j in redone] == [(1, "done")]  # only the one left
     assert len(list(Path(seq.root_path).iterdir())) == 2
     assert Event.objects.filter(run=grading, verb="render_resumed").count() == 1
+
+
+def test_render_progress_counts_graded_frames(people, grading, client, settings):
+    from django.urls import reverse
+
+    from tests.conftest import PASSWORD
+
+    t.save_grade(grading, {"base": {"cdl": CDL}}, by=people["colorist"])
+    settings.GRADE_CHUNK_FRAMES = 1
+    with inline_jobs():
+        seq = t.start_grade_render(grading, by=people["colorist"])
+    client.login(username="colorist", password=PASSWORD)
+    bar = client.get(reverse("workflow:sequence_progress", args=[grading.reel_id, seq.pk]))
+    assert "2 of 2 frames graded" in bar.content.decode()
