@@ -34,6 +34,7 @@ from workflow.models import (
     ACTIVE,
     PRESERVED,
     Event,
+    GradeRecord,
     Inspection,
     InspectionPhoto,
     Job,
@@ -641,11 +642,15 @@ def queue(request: HttpRequest) -> HttpResponse:
              ScanRecord.objects.filter(run__in=runs).select_related("sequence")}
     repairs = {r.run_id: r for r in
                RepairRecord.objects.filter(run__in=runs).select_related("sequence")}
+    grades = {g.run_id: g for g in
+              GradeRecord.objects.filter(run__in=runs).select_related("sequence")}
     for run in runs:
         run.return_form = _return_form(run)
         run.facts = inspections.get(run.pk)
         _with_repair(run, repairs.get(run.pk))
-        run.sequence = scans.get(run.pk) or run.sequence
+        run.grade_record = grades.get(run.pk)
+        run.sequence = scans.get(run.pk) or run.sequence or (
+            run.grade_record.sequence if run.grade_record else None)
     return render(request, "workflow/queue.html", {
         "runs": runs, "stage": stage, "stage_choices": Stage.choices,
     })
@@ -657,8 +662,10 @@ def _queue_row(request: HttpRequest, run: StageRun, *, error: str = "", done: st
     run.return_form = return_form or _return_form(run)
     run.facts = Inspection.objects.filter(run=run).first()
     _with_repair(run, RepairRecord.objects.select_related("sequence").filter(run=run).first())
+    run.grade_record = GradeRecord.objects.select_related("sequence").filter(run=run).first()
     record = ScanRecord.objects.select_related("sequence").filter(run=run).first()
-    run.sequence = record.sequence if record else run.sequence
+    run.sequence = record.sequence if record else run.sequence or (
+        run.grade_record.sequence if run.grade_record else None)
     return render(request, "workflow/_queue_row.html", {
         "run": run, "error": error, "done": done,
         "return_open": return_open or return_form is not None,
@@ -669,7 +676,7 @@ def _with_repair(run: StageRun, record: RepairRecord | None) -> None:
     """What the queue shows of a repair: its steps, what invents detail, its output."""
     from workflow.recipes import invents_detail
 
-    run.repair = record
+    run.repair_record = record
     run.sequence = record.sequence if record else None
     run.invents = invents_detail(record.recipe) if record and record.recipe else []
 

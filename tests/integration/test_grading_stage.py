@@ -190,6 +190,10 @@ def test_render_grades_shot_by_shot_and_the_sign_off_binds_it(people, grading, c
     t.set_shot_grade(first, None, by=colorist)
     run = t.sign_off(grading, by=colorist)
     assert seq.manifest_digest in json.dumps(t._work(run))
+    client.login(username="supervisor", password=PASSWORD)
+    queue = client.get(reverse("workflow:queue")).content.decode()
+    row = queue[queue.index(f'id="run-{grading.pk}"'):]
+    assert "2 shots" in row and "LUT warm.cube" in row and "to rec709" in row
 
 
 def test_shots_from_an_edl_carry_its_cdls_and_report_what_grading_cannot_do(people, grading,
