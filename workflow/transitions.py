@@ -1230,6 +1230,9 @@ def shots_from_edl(run: StageRun, path: str | Path, *, by: AbstractBaseUser,
         raise TransitionRefused(f"{label}: none of its {len(events)} video events falls on the "
                                 f"frames {frames[0]}-{frames[-1]}")
     reason = f"{len(shots)} shot(s) from {label}"
+    sound = len(edl.events) - len(events)
+    if sound:
+        reason += f"; {sound} sound-only event(s) left to the merge stage"
     if outside:
         reason += f"; event(s) {', '.join(outside[:20])} fall outside the frames"
     return _set_shots(reel, run, shots, "edl", by, reason=reason)
