@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures.external import external
 from restoration import analysis
 from restoration.analysis import (
     METRICS,
@@ -27,7 +28,7 @@ from restoration.analysis import (
 )
 
 H, W, N = 64, 96, 16
-DPX_WAV_PAIR = Path("/work/shared/external/sequence/dpx_wav_pair")
+DPX_WAV_PAIR = external("sequence", "dpx_wav_pair")
 
 
 def gradient() -> np.ndarray:
@@ -285,8 +286,6 @@ def test_analyze_sequence_holds_few_frames_and_reports_progress(tmp_path):
 
 
 def test_analyze_sequence_on_a_real_dpx_sequence():
-    if not DPX_WAV_PAIR.is_dir():
-        pytest.skip(f"{DPX_WAV_PAIR} is not here")
     paths = sorted(DPX_WAV_PAIR.glob("*.dpx"))
     result = analyze_sequence([(int(p.stem.rsplit("_", 1)[1]), p) for p in paths])
     assert len(result) == 13 and result.frames.tolist() == list(range(1, 14))

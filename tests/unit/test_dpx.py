@@ -10,18 +10,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import struct
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import OpenImageIO as oiio
 import pytest
 
+from fixtures.external import external
 from restoration import dpx
 
-EXTERNAL = Path("/work/shared/external")
+EXTERNAL = external()
 GLOBS = ("dpx/*.dpx", "malformed/*.dpx", "sequence/dpx_wav_pair/*.dpx")
-needs_external = pytest.mark.skipif(not EXTERNAL.is_dir(), reason=f"{EXTERNAL} is not here")
 
 # Substrings of check_frame's warnings, one per kind of problem.
 SIZE_FIELD = "total file size field"
@@ -202,13 +201,11 @@ def check_facts(h: dpx.DpxHeader, facts: dict[str, Any]) -> None:
         assert ours[key] == value, f"{key}: ours {ours[key]!r}, expected {value!r}"
 
 
-@needs_external
 def test_every_external_dpx_is_in_the_table():
     on_disk = {str(p.relative_to(EXTERNAL)) for g in GLOBS for p in EXTERNAL.glob(g)}
     assert on_disk == set(EXPECTED)
 
 
-@needs_external
 @pytest.mark.parametrize("rel", external_files())
 def test_external_file(rel):
     assert rel in EXPECTED, f"{rel} is not in EXPECTED: add it, written from PROVENANCE.md"
@@ -389,7 +386,6 @@ def as_oiio_decodes(samples: np.ndarray, h: dpx.DpxHeader) -> np.ndarray:
     return out
 
 
-@needs_external
 @pytest.mark.parametrize("rel", external_files())
 def test_matches_openimageio(rel):
     path = EXTERNAL / rel

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.external import external
 from fixtures.frames import write_dpx
 
 ROOT = Path(__file__).resolve().parents[2]
-PAIR = ROOT.parent / "shared" / "external" / "sequence" / "dpx_wav_pair"
+PAIR = external("sequence", "dpx_wav_pair")
 
 
 def run_cli(command: str, *args: str) -> tuple[int, dict | None, str]:

@@ -9,16 +9,15 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fixtures.external import external
 from restoration import interchange as ic
 from restoration.interchange import CDL, InterchangeError
 
-EXTERNAL = Path("/work/shared/external")
-needs_external = pytest.mark.skipif(not EXTERNAL.is_dir(), reason=f"{EXTERNAL} is not here")
+EXTERNAL = external()
 
 DEFAULT_SOP = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
 TEST1 = [  # cdl_test1.ccc values from OCIO FileFormatCCC_tests.cpp
@@ -54,12 +53,9 @@ CDL_EXPECTED = {
 
 
 def test_every_cdl_file_has_an_expectation():
-    if not EXTERNAL.is_dir():
-        pytest.skip("no external data")
     assert {p.name for p in (EXTERNAL / "cdl").iterdir()} == set(CDL_EXPECTED)
 
 
-@needs_external
 @pytest.mark.parametrize("name", sorted(CDL_EXPECTED))
 def test_cdl_file_reads_with_stated_values(name):
     path = EXTERNAL / "cdl" / name
@@ -68,7 +64,6 @@ def test_cdl_file_reads_with_stated_values(name):
         assert values(ic.read_cdl(path)) == CDL_EXPECTED[name][0]
 
 
-@needs_external
 def test_cdl_descriptions_and_id_selection():
     cc = ic.read_cdl(EXTERNAL / "cdl/ocio_cdl_test1.cc")
     assert cc.description == ("this is a description",)
@@ -98,7 +93,6 @@ def test_crlf_and_namespaced_prefixed_xml(tmp_path):
     assert values(ic.read_cdl(p)) == ("a", (1.0, 2.0, 3.0), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), 0.5)
 
 
-@needs_external
 def test_asc_sop_and_asc_sat_elements_we_read_where_opencolorio_ignores():
     """Decision pinned: bare <ASC_SOP>/<ASC_SAT> are read as SOPNode/SatNode (OCIO drops them).
 
@@ -109,18 +103,17 @@ def test_asc_sop_and_asc_sat_elements_we_read_where_opencolorio_ignores():
     sat = ic.read_cdl(EXTERNAL / "cdl/ocio_cdl_test_ASC_SAT.cc")
     assert (sop.slope, sop.offset, sop.power, sop.saturation) == (*FOO[1:], 0.42)
     assert (sat.slope, sat.saturation) == (FOO[1], 0.42)
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     t = ocio.CDLTransform.CreateFromFile(str(EXTERNAL / "cdl/ocio_cdl_test_ASC_SOP.cc"), "")
     assert list(t.getSlope()) == [1.0, 1.0, 1.0] and t.getSat() == pytest.approx(0.42)
     t = ocio.CDLTransform.CreateFromFile(str(EXTERNAL / "cdl/ocio_cdl_test_ASC_SAT.cc"), "")
     assert list(t.getSlope()) == pytest.approx(FOO[1]) and t.getSat() == 1.0
 
 
-@needs_external
 @pytest.mark.parametrize("name", sorted(set(CDL_EXPECTED) - {"ocio_cdl_test_ASC_SAT.cc",
                                                              "ocio_cdl_test_ASC_SOP.cc"}))
 def test_cdl_values_agree_with_opencolorio(name):
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     path = EXTERNAL / "cdl" / name
     group = ocio.CDLTransform.CreateGroupFromFile(str(path))
     theirs = [(list(t.getSlope()), list(t.getOffset()), list(t.getPower()), t.getSat())
@@ -154,9 +147,8 @@ def test_round_trip_ccc_cdl_cc_gives_identical_values(tmp_path):
         ic.write_cc(CDL(saturation=math.nan), tmp_path / "nan.cc")
 
 
-@needs_external
 def test_written_ccc_reads_in_opencolorio(tmp_path):
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     cdls = ic.read_corrections(EXTERNAL / "cdl/ocio_cdl_test1.ccc")[:3]
     p = tmp_path / "rt.ccc"
     ic.write_ccc(cdls, p)
@@ -199,7 +191,6 @@ def test_malformed_cdl_gives_named_errors(tmp_path, text, match, line):
         assert err.value.line == line and f"line {line}" in str(err.value)
 
 
-@needs_external
 def test_edl_saved_as_cdl_is_named_not_parsed_as_xml():
     path = EXTERNAL / "edl/pycmx_cdl_example02_EDL_with_cdl_extension.cdl"
     with pytest.raises(InterchangeError, match=r"CMX3600 EDL .* read it with read_edl"):
@@ -484,12 +475,9 @@ EDL_EXPECTED = {  # file -> (fps, strict, check)
 
 
 def test_every_edl_file_has_an_expectation():
-    if not EXTERNAL.is_dir():
-        pytest.skip("no external data")
     assert {p.name for p in (EXTERNAL / "edl").iterdir()} == set(EDL_EXPECTED)
 
 
-@needs_external
 @pytest.mark.parametrize("name", sorted(EDL_EXPECTED))
 def test_edl_file_reads_with_stated_values(name):
     fps, strict, check = EDL_EXPECTED[name]
@@ -500,7 +488,6 @@ def test_edl_file_reads_with_stated_values(name):
             assert e.unsupported, (name, e.number)
 
 
-@needs_external
 @pytest.mark.parametrize("name, match, line", [
     ("cmx_timecode_mismatch.edl", r"source out: frame field 24 is not valid at 24 .*pass fps=", 13),
     ("cmx_25fps.edl", "frame field 24 is not valid at 24", None),
@@ -514,7 +501,6 @@ def test_edl_at_the_wrong_rate_is_refused(name, match, line):
         assert err.value.line == line
 
 
-@needs_external
 def test_malformed_external_edl_transition_id_mismatch():
     path = EXTERNAL / "malformed/cmx_dissolve_test_fail.edl"
     with pytest.raises(InterchangeError, match="transition and event id mismatch: ") as err:
@@ -593,12 +579,9 @@ LUT_EXPECTED = {  # name -> (kind, size_1d, size_3d, domain_1d, domain_3d, title
 
 
 def test_every_lut_file_has_an_expectation():
-    if not EXTERNAL.is_dir():
-        pytest.skip("no external data")
     assert {p.name for p in (EXTERNAL / "lut").iterdir()} == set(LUT_EXPECTED)
 
 
-@needs_external
 @pytest.mark.parametrize("name", sorted(LUT_EXPECTED))
 def test_lut_info_with_stated_values(name):
     kind, s1, s3, d1, d3, title, _ = LUT_EXPECTED[name]
@@ -611,7 +594,6 @@ def test_lut_info_with_stated_values(name):
     assert info["sha256"] == hashlib.sha256((EXTERNAL / "lut" / name).read_bytes()).hexdigest()
 
 
-@needs_external
 def test_lut_tables_axis_order_and_stated_entries():
     L = EXTERNAL / "lut"
     t = ic.load_cube(L / "ocio_iridas_3d.cube").table_3d
@@ -655,11 +637,10 @@ def test_lut_tables_axis_order_and_stated_entries():
     assert ic.load_lut(L / "ocio_lustre_33x33x33.3dl").bit_depth == 12
 
 
-@needs_external
 @pytest.mark.parametrize("name", ["colour_iridas_Colour_Correct_Foundry.cube", "colour_resolve_eotf_sRGB_3D.cube",
                                   "colour_sony_Colour_Correct_Unordered.spi3d", "colour_resolve_LogC_Video.cube"])
 def test_lut_tables_agree_with_colour_science(name):
-    colour = pytest.importorskip("colour")
+    import colour
     theirs = colour.read_LUT(str(EXTERNAL / "lut" / name))
     ours = ic.load_lut(EXTERNAL / "lut" / name)
     if hasattr(theirs, "sequence"):  # shaper + cube
@@ -670,7 +651,6 @@ def test_lut_tables_agree_with_colour_science(name):
     assert np.allclose(ours.domain_3d, theirs.domain)
 
 
-@needs_external
 def test_malformed_external_3dl_is_named():
     path = EXTERNAL / "malformed/ocio_error_truncated_file.3dl"
     with pytest.raises(InterchangeError, match=r"cannot infer the 3D LUT size: the 17-entry shaper "

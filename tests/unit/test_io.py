@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures.external import external
 from restoration import io
 from restoration.io import (
     Frame,
@@ -27,7 +28,7 @@ from restoration.io import (
     write_frame,
 )
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
+EXTERNAL = external()
 PROVENANCE = EXTERNAL / "PROVENANCE.md"
 
 CRASH = "malformed/oiio_dpx_crash-1chan-10bit-filled-methodA.dpx"  # two elements, both hashed

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.external import external
 from restoration.sequence import (
     AmbiguousSequenceError,
     Discovery,
@@ -20,7 +21,7 @@ from restoration.sequence import (
     pick,
 )
 
-DPX_WAV_PAIR = Path("/work/shared/external/sequence/dpx_wav_pair")
+DPX_WAV_PAIR = external("sequence", "dpx_wav_pair")
 
 
 def only(discovery: Discovery) -> Sequence:
