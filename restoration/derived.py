@@ -8,6 +8,7 @@ as the manifest lists it.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,14 @@ def code_version() -> str:
 
 
 def plan_frames(in_dir: Path, out_dir: Path, pattern: str | None,
-                frames: tuple[int, int] | None, refuse: type[Exception]):
+                frames: tuple[int, int] | None, refuse: type[Exception],
+                exclude: Collection[str] = ()):
     """The source's plan, its frames in order (``{frame: file name}`` and the sorted numbers)
     and the positions of those within `frames` (inclusive, the files' own numbers; all when
-    None). `refuse` (an exception class) is raised for an output inside the input or an empty
-    range; restoration.inspect.UnusableSequence when there is no sequence."""
+    None). Files named in `exclude` (frames that cannot be read) are left out as if they were
+    missing: they are neither read nor written, and temporal context reaches across them.
+    `refuse` (an exception class) is raised for an output inside the input or an empty range;
+    restoration.inspect.UnusableSequence when there is no sequence."""
     from restoration.inspect import plan_sequence
 
     in_dir, out_dir = Path(in_dir), Path(out_dir)
@@ -50,8 +54,10 @@ def plan_frames(in_dir: Path, out_dir: Path, pattern: str | None,
         raise refuse(f"{out_dir}: the output must not be inside the input folder")
     plan = plan_sequence(in_dir, pattern)
     names: dict[int, str] = {}
+    skipped = set(exclude)
     for frame, name in plan.entries:
-        names.setdefault(frame, name)  # a duplicate's first name, as the manifest lists it
+        if name not in skipped:
+            names.setdefault(frame, name)  # a duplicate's first name, as the manifest lists it
     order = sorted(names)
     targets = [i for i, f in enumerate(order) if frames is None or frames[0] <= f <= frames[1]]
     if not targets:

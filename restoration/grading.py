@@ -700,7 +700,8 @@ GradeReport = DerivedReport  # what a grading run wrote
 def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
                    frames: tuple[int, int] | None = None, pattern: str | None = None,
                    on_progress: Callable[[int, int], None] | None = None,
-                   provenance_path: Path | None | bool = True) -> GradeReport:
+                   provenance_path: Path | None | bool = True,
+                   exclude: tuple[str, ...] | list[str] = ()) -> GradeReport:
     """Grade the frames of `in_dir` numbered within `frames` (inclusive, the files' own
     numbers; all when None) and write them, same names and format, 16-bit, into `out_dir`.
 
@@ -708,7 +709,8 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
     thread writes finished ones, the grade itself runs on all cores). TIFF output is
     uncompressed when the input frame is, else Adobe Deflate; DPX is never compressed.
     `provenance_path`: True writes ``out_dir/provenance.json``, a path writes it there,
-    False or None writes none (the report's ``data`` holds it either way).
+    False or None writes none (the report's ``data`` holds it either way). Files named in
+    `exclude` (unreadable frames) are left out, as if missing.
 
     Raises
     ------
@@ -726,7 +728,7 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
     started = time.perf_counter()
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     plan, names, all_frames, targets = plan_frames(in_dir, out_dir, pattern, frames,
-                                                   GradeSpecError)
+                                                   GradeSpecError, exclude)
     order = [all_frames[i] for i in targets]
     if not spec.is_identity:
         _processor(spec, "uint16")  # build (and check) the grade before touching any frame
@@ -781,7 +783,7 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
                 on_progress(written, len(order))
     provenance = {
         "code": code_version(),
-        "input": {"folder": str(in_dir), "pattern": plan.pattern},
+        "input": {"folder": str(in_dir), "pattern": plan.pattern, "left_out": sorted(exclude)},
         "frames": [order[0], order[-1]],
         "frames_written": written,
         "grade": grade,

@@ -181,6 +181,7 @@ def repair_preview_job(job_id: int) -> None:
     report = repair_sequence(Path(source.root_path), out / "frames", for_pipeline(resolved),
                              frames=(first, last), pattern=source.pattern, device=_device(),
                              provenance_path=out / "provenance.json",
+                             exclude=[b["file"] for b in source.bad_frames],
                              on_progress=lambda d, t: progress(d, 2 * t))
     plan = _plan_of(source)
     wanted = set(report.names)
@@ -281,7 +282,7 @@ def _repair_frames(spec: dict, sequence, frames: list[int], progress):
             Path(spec["source"]["folder"]), Path(sequence.root_path), for_pipeline(recipe),
             frames=(frames[0], frames[-1]), pattern=spec["source"]["pattern"],
             device=spec.get("device"), tiling=recorded, provenance_path=False,
-            on_progress=progress)
+            on_progress=progress, exclude=spec.get("exclude", []))
         used = report.data.get("tiling")
         if not upscales or recorded is not None:
             return report
@@ -455,6 +456,7 @@ def _grade_frames(spec: dict, sequence, frames: list[int], progress):
             Path(spec["source"]["folder"]), Path(sequence.root_path),
             grade_spec(spec["base"], cdl), frames=(first, last),
             pattern=spec["source"]["pattern"], provenance_path=False,
+            exclude=spec.get("exclude", []),
             on_progress=lambda d, t, base=done: progress(base + d, len(frames)))
         done += count
         names.extend(report.names)

@@ -703,13 +703,6 @@ def _recipe_of(run: StageRun) -> list[dict[str, Any]]:
     return record.recipe
 
 
-def _source_frames(source: Sequence) -> list[int]:
-    import json
-
-    plan = json.loads((Path(source.storage_dir) / "plan.json").read_text())
-    return sorted({frame for frame, _ in plan["entries"]})
-
-
 def start_repair_preview(run: StageRun, first: int, last: int, *, by: AbstractBaseUser) -> Job:
     """Apply the saved recipe to frames `first`-`last` (the files' own numbers) of the raw scan
     into a preview folder, with thumbnails and the analysis before and after."""
@@ -727,14 +720,10 @@ def start_repair_preview(run: StageRun, first: int, last: int, *, by: AbstractBa
         if last < first or last - first + 1 > longest:
             raise TransitionRefused(f"preview frames {first}-{last}: a range of 1 to {longest} "
                                     "frames, first to last, is expected")
-        frames = [f for f in _source_frames(source) if first <= f <= last]
+        frames = [f for f in _frames_of(source) if first <= f <= last]
         if not frames:
             raise TransitionRefused(f"preview frames {first}-{last}: the scan has no frame "
                                     f"there (it holds {source.first_frame}-{source.last_frame})")
-        bad = sorted(b["frame"] for b in source.bad_frames if first <= b["frame"] <= last)
-        if bad:
-            raise TransitionRefused(f"frame {bad[0]} of the scan cannot be read: choose a range "
-                                    "without unreadable frames")
         _ensure_started(reel, run, by)
         RepairRecord.objects.filter(run=run).update(source=source)
         return enqueue("repair_preview", reel=reel, run=run, by=by, args={
@@ -768,13 +757,8 @@ def start_repair(run: StageRun, *, by: AbstractBaseUser) -> Sequence:
         source = current_raw_scan(reel)
         if source is None:
             raise TransitionRefused(f"{reel.accession} has no imported scan to repair")
-        if source.bad_frames:
-            bad = source.bad_frames[0]
-            raise TransitionRefused(
-                f"{len(source.bad_frames)} frame(s) of the scan cannot be read (first: frame "
-                f"{bad['frame']}, {bad['file']}): rescan them and import the scan again")
         _ensure_started(reel, run, by)
-        frames = _source_frames(source)
+        frames = _frames_of(source)  # unreadable frames are left out, and listed as missing
         sequence = _start_render(
             RENDERS[SequenceKind.REPAIRED], reel, run, source, frames,
             {"recipe": resolved, "device": settings.REPAIR_DEVICE or None},
@@ -842,11 +826,14 @@ def _start_render(render: Render, reel: Reel, run: StageRun, source: Sequence,
         "source": {"id": source.pk, "folder": source.root_path, "pattern": source.pattern,
                    "manifest_digest": source.manifest_digest, "kind": source.kind,
                    "version": source.version},
-        "frames": frames, "chunks": chunks, **spec}, indent=1).encode())
+        "frames": frames, "chunks": chunks,
+        "exclude": sorted(b["file"] for b in source.bad_frames), **spec}, indent=1).encode())
     record, _ = render.record_model().objects.get_or_create(run=run)
     render.record_model().objects.filter(pk=record.pk).update(source=source, sequence=sequence)
     _event(reel, run, f"{render.noun}_started", by, from_state=run.status, to_state=run.status,
-           digest=digest, reason=f"{len(frames)} frames of {source.pattern} ({source})",
+           digest=digest, reason=f"{len(frames)} frames of {source.pattern} ({source})" + (
+               f"; {len(source.bad_frames)} unreadable frame(s) left out"
+               if source.bad_frames else ""),
            data={"sequence": sequence.pk, "source": source.pk, "chunks": len(chunks), **data})
     enqueue_group(render.chunk_job,
                   [{"sequence": sequence.pk, "start": a, "stop": b} for a, b in chunks],

@@ -94,7 +94,8 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                     device: str | None = None, chunk: int = 8,
                     on_progress: Callable[[int, int], None] | None = None,
                     tiling: dict[str, Any] | None = None,
-                    provenance_path: Path | None | bool = True) -> RepairReport:
+                    provenance_path: Path | None | bool = True,
+                    exclude: tuple[str, ...] | list[str] = ()) -> RepairReport:
     """Apply `recipe` to the frames of `in_dir` numbered within `frames` (inclusive, the files'
     own numbers; all when None) and write them, same names, 16-bit, into `out_dir`.
 
@@ -103,7 +104,8 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
     = whole frames) is used instead of one chosen from the memory available, so a resume or
     another chunk of the same run gives the same bytes. `provenance_path`: True writes
     ``out_dir/provenance.json``, a path writes it there, False or None writes none (the
-    report's ``data`` holds it either way).
+    report's ``data`` holds it either way). Files named in `exclude` (unreadable frames) are
+    treated as missing: not read, not written, and context reaches across them.
     A fast precision (bf16, fp16) is measured against fp32 on the run's first frame and the
     deviation (in 16-bit code values) is recorded under ``tiling.deviation_vs_fp32``.
     """
@@ -113,7 +115,8 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
     started = time.perf_counter()
     steps = check_recipe(recipe)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
-    plan, names, order, targets = plan_frames(in_dir, out_dir, pattern, frames, RecipeError)
+    plan, names, order, targets = plan_frames(in_dir, out_dir, pattern, frames, RecipeError,
+                                              exclude)
     context = recipe_context(steps)
     classical = [s for s in steps if s["op"] != UPSCALE]
     upscale = next((s for s in steps if s["op"] == UPSCALE), None)
@@ -247,7 +250,8 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                 on_progress(written, len(targets))
     provenance = {
         "code": code_version(),
-        "input": {"folder": str(in_dir), "pattern": plan.pattern},
+        "input": {"folder": str(in_dir), "pattern": plan.pattern,
+                  "left_out": sorted(exclude)},
         "frames": [order[targets[0]], order[targets[-1]]],
         "frames_written": written,
         "recipe": steps,

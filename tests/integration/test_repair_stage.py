@@ -373,3 +373,33 @@ def test_two_gpu_workers_share_a_reel_and_every_chunk_uses_the_runs_tile(people,
     done = Job.objects.filter(kind="repair_chunk", state="done")
     assert done.count() == 6 and all(not w.startswith("in-process")
                                      for w in done.values_list("worker", flat=True))
+
+
+def test_unreadable_scan_frames_are_left_out_and_listed_as_missing(people, roots, settings,
+                                                                   tmp_path):
+    import shutil
+
+    folder = roots / "damaged"
+    write_film(folder, range(1001, 1011))
+    bad = folder / "film.0001005.dpx"
+    bad.write_bytes(bad.read_bytes()[:3000])  # cut short: the import marks it bad
+    run = repair_run_for(people, folder)
+    source = t.current_raw_scan(run.reel)
+    assert [b["frame"] for b in source.bad_frames] == [1005]
+    t.save_repair_recipe(run, {"recipe": CLASSICAL}, by=people["restorer"])
+    settings.REPAIR_CHUNK_FRAMES = 3
+    with inline_jobs():
+        seq = t.start_repair(run, by=people["restorer"])
+    seq.refresh_from_db()
+    assert seq.state == "problems" and seq.missing == [1005] and seq.frame_count == 9
+    assert bad.stat().st_size == 3000  # the scan is only read
+    # the same bytes as the command line over the readable frames alone: context reaches
+    # across the unreadable frame as if it were missing
+    readable = tmp_path / "readable"
+    readable.mkdir()
+    for p in folder.iterdir():
+        if p != bad:
+            shutil.copy(p, readable / p.name)
+    cli_repair(CLASSICAL, readable, tmp_path / "reference")
+    assert digests(Path(seq.root_path)) == digests(tmp_path / "reference")
+    assert Event.objects.filter(verb="repair_started", reason__contains="1 unreadable").exists()
