@@ -77,3 +77,38 @@ def write_provenance(out_dir: Path, provenance_path: Path | None | bool,
         provenance_path)
     write_atomic(path, json.dumps(data, indent=2).encode())
     return path
+
+
+class Writes:
+    """Finished frames handed to a writer thread while the next ones are computed.
+
+    At most `limit` writes wait; each one that lands is counted and reported through
+    `on_progress(written, total)`, and a write that failed raises here, in the caller's thread.
+    """
+
+    def __init__(self, executor: Any, total: int, on_progress: Any = None, limit: int = 2):
+        self.executor, self.total = executor, total
+        self.on_progress, self.limit = on_progress, limit
+        self.pending: list[Any] = []
+        self.written = 0
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        self.pending.append(self.executor.submit(fn, *args))
+        self._drain(self.limit)
+
+    def finish(self) -> int:
+        """Wait for every write; the number written."""
+        self._drain(0)
+        while self.pending:
+            self._land()
+        return self.written
+
+    def _drain(self, limit: int) -> None:
+        while self.pending and (len(self.pending) > limit or self.pending[0].done()):
+            self._land()
+
+    def _land(self) -> None:
+        self.pending.pop(0).result()
+        self.written += 1
+        if self.on_progress:
+            self.on_progress(self.written, self.total)

@@ -95,7 +95,13 @@ from typing import Any
 
 import numpy as np
 
-from restoration.derived import DerivedReport, code_version, plan_frames, write_provenance
+from restoration.derived import (
+    DerivedReport,
+    Writes,
+    code_version,
+    plan_frames,
+    write_provenance,
+)
 from restoration.interchange import CDL
 
 log = logging.getLogger(__name__)
@@ -721,7 +727,6 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
     restoration.inspect.UnusableSequence
         No sequence in `in_dir`, or `pattern` picks none.
     """
-    from concurrent.futures import Future
 
     from restoration.io import read_frame, write_frame
 
@@ -749,12 +754,11 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
         except Exception as exc:
             raise GradingError(f"frame {f} ({names[f]}): {exc}") from None
 
-    written = 0
     names_written: list[str] = []
-    pending: list[Future] = []
     ahead = 2
     with ThreadPoolExecutor(1, thread_name_prefix="grade-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="grade-write") as writer:
+        writes = Writes(writer, len(order), on_progress, limit=ahead)
         reads = [reader.submit(read, f) for f in order[:ahead]]
         for k, f in enumerate(order):
             frame = reads[k].result()
@@ -769,18 +773,9 @@ def grade_sequence(in_dir: Path, out_dir: Path, spec: GradeSpec, *,
             if graded.shape[-1] != frame.pixels.shape[-1]:  # a grey frame graded into colour
                 like = None
             frame.pixels = None  # type: ignore[assignment]
-            pending.append(writer.submit(write, graded, f, like or _colour_like(frame)))
+            writes.submit(write, graded, f, like or _colour_like(frame))
             names_written.append(names[f])
-            while pending and (len(pending) > ahead or pending[0].done()):
-                pending.pop(0).result()
-                written += 1
-                if on_progress:
-                    on_progress(written, len(order))
-        for future in pending:
-            future.result()
-            written += 1
-            if on_progress:
-                on_progress(written, len(order))
+        written = writes.finish()
     provenance = {
         "code": code_version(),
         "input": {"folder": str(in_dir), "pattern": plan.pattern, "left_out": sorted(exclude)},

@@ -15,7 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from restoration.derived import DerivedReport, code_version, plan_frames, write_provenance
+from restoration.derived import (
+    DerivedReport,
+    Writes,
+    code_version,
+    plan_frames,
+    write_provenance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +139,6 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                             "sha256": loaded.sha256, "arch": loaded.arch,
                             "scale": loaded.scale})
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = 0
     names_written: list[str] = []
 
     def read(i: int):
@@ -161,9 +166,9 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
 
     source: dict[int, Any] = {}
     levels: list[dict[int, Any]] = [{} for _ in classical]
-    pending: list[Future] = []
     with ThreadPoolExecutor(1, thread_name_prefix="repair-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="repair-write") as writer:
+        writes = Writes(writer, len(targets), on_progress, limit=chunk)
 
         def fetch(block: list[int]) -> Future:
             lo, hi = span(block)
@@ -227,7 +232,7 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                     tiling["deviation_vs_fp32"] = deviation
                 results = {i: report.pixels[k] for k, i in enumerate(block)}
             for i in block:
-                pending.append(writer.submit(write, results[i], i, source[i]))
+                writes.submit(write, results[i], i, source[i])
                 names_written.append(names[order[i]])
             if b + 1 < len(blocks):  # forget what the next block does not need
                 first_next = blocks[b + 1][0]
@@ -238,16 +243,7 @@ def repair_sequence(in_dir: Path, out_dir: Path, recipe: Any, *,
                     remaining -= OPS[step["op"]].context
                     for i in [i for i in level if i < first_next - remaining]:
                         del level[i]
-            while pending and (len(pending) > chunk or pending[0].done()):
-                pending.pop(0).result()  # a write that failed stops the run here
-                written += 1
-                if on_progress:
-                    on_progress(written, len(targets))
-        for future in pending:
-            future.result()
-            written += 1
-            if on_progress:
-                on_progress(written, len(targets))
+        written = writes.finish()  # a write that failed stops the run here
     provenance = {
         "code": code_version(),
         "input": {"folder": str(in_dir), "pattern": plan.pattern,
