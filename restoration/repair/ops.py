@@ -762,14 +762,10 @@ def _exposure(ref: np.ndarray, lum: np.ndarray) -> tuple[float, float] | None:
     moving `lum` onto `ref` (:func:`_motion`), compared in 4 x 4-pixel block means. The gain
     is the median ratio of the blocks (offset 0) -- a robust ratio that the content and a
     camera move do not bias; None when the frames do not show the same picture."""
-    motion = _motion(ref, lum)
-    if not _reliable(motion, ref):
+    shared = _shared_blocks(ref, lum)
+    if shared is None:
         return None
-    moved = _warp(lum, motion.dy, motion.dx)
-    inside = _inside(ref.shape, motion.dy, motion.dx).astype(np.float32)
-    cell = _DEFLICKER_BLOCK
-    a, b = _reduce(ref, cell), _reduce(moved, cell)
-    full = _reduce(inside, cell) > 0.999
+    a, b, full = shared
     use = full & (a > 0.02) & (b > 0.02)
     if np.count_nonzero(use) < 16:
         return None
@@ -777,17 +773,26 @@ def _exposure(ref: np.ndarray, lum: np.ndarray) -> tuple[float, float] | None:
     return float(np.exp(np.median(ratio))), 0.0
 
 
-def _exposure_linear(ref: np.ndarray, lum: np.ndarray) -> tuple[float, float] | None:
-    """As :func:`_exposure`, with a gain and an offset that match the standard deviation and
-    the mean of the shared picture (blocks whose ratio is an outlier left out)."""
+def _shared_blocks(ref: np.ndarray, lum: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`ref` and `lum` moved onto it, in 4 x 4-pixel block means, and which blocks lie wholly
+    inside the picture both show; None when the motion between them is not reliable."""
     motion = _motion(ref, lum)
     if not _reliable(motion, ref):
         return None
     moved = _warp(lum, motion.dy, motion.dx)
     inside = _inside(ref.shape, motion.dy, motion.dx).astype(np.float32)
     cell = _DEFLICKER_BLOCK
-    a, b = _reduce(ref, cell), _reduce(moved, cell)
-    use = _reduce(inside, cell) > 0.999
+    return _reduce(ref, cell), _reduce(moved, cell), _reduce(inside, cell) > 0.999
+
+
+def _exposure_linear(ref: np.ndarray, lum: np.ndarray) -> tuple[float, float] | None:
+    """As :func:`_exposure`, with a gain and an offset that match the standard deviation and
+    the mean of the shared picture (blocks whose ratio is an outlier left out)."""
+    shared = _shared_blocks(ref, lum)
+    if shared is None:
+        return None
+    a, b, use = shared
     if np.count_nonzero(use) < 16:
         return None
     a, b = a[use].astype(np.float64), b[use].astype(np.float64)
