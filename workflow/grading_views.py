@@ -225,15 +225,6 @@ def render_grade(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
                 "Render started on the cpu workers. You can leave this page; it goes on.")
 
 
-@require_POST
-@staff_required
-def resume_render(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
-    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk, kind=SequenceKind.GRADED)
-    return _act(request, sequence.reel,
-                lambda: transitions.resume_render(sequence, by=request.user),
-                "Render resumed: only the chunks not yet done are done again.")
-
-
 # Preview ----------------------------------------------------------------------------------
 
 def _preview_folder(reel: Reel, key: str) -> Path:

@@ -183,15 +183,6 @@ def run_repair(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
                 "Repair started on the gpu workers. You can leave this page; it goes on.")
 
 
-@require_POST
-@staff_required
-def resume_repair(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
-    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk, kind=SequenceKind.REPAIRED)
-    return _act(request, sequence.reel,
-                lambda: transitions.resume_render(sequence, by=request.user),
-                "Repair resumed: only the chunks not yet done are done again.")
-
-
 @require_GET
 @staff_required
 def preview_file(request: HttpRequest, pk: int, job_id: int, name: str) -> HttpResponse:

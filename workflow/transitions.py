@@ -649,22 +649,32 @@ def finish_scan_import(sequence_id: int, report: Any, *, by: Any = None):
 
 
 
-def current_raw_scan(reel: Reel) -> Sequence | None:
-    """The scan a repair works from: the reel's newest raw scan that was imported."""
-    return (Sequence.objects.filter(reel=reel, kind=SequenceKind.RAW_SCAN, superseded_at=None,
+def _newest_stored(reel: Reel, kind: str) -> Sequence | None:
+    """The reel's newest stored, current sequence of `kind`."""
+    return (Sequence.objects.filter(reel=reel, kind=kind, superseded_at=None,
                                     state__in=(SequenceState.VALID, SequenceState.PROBLEMS))
             .order_by("-version").first())
 
 
-def _repair_run(run: StageRun, by: Any, verb: str) -> tuple[Reel, StageRun]:
+def current_raw_scan(reel: Reel) -> Sequence | None:
+    """The scan a repair works from: the reel's newest raw scan that was imported."""
+    return _newest_stored(reel, SequenceKind.RAW_SCAN)
+
+
+def _editable_run(run: StageRun, by: Any, verb: str, stage: str) -> tuple[Reel, StageRun]:
+    """The run, locked with its reel, when it is at `stage`, editable and `by` may work it."""
     reel, run = _fresh_run(run)
-    if run.stage != Stage.REPAIR:
-        raise TransitionRefused(f"{reel.accession}: repairs are made at the repair stage, and "
-                                f"its current stage is {reel.current_stage}")
+    if run.stage != stage:
+        raise TransitionRefused(f"{reel.accession}: this is done at the {stage} stage, and its "
+                                f"current stage is {reel.current_stage}")
     _require_role(run, by, verb)
     if not run.is_editable:
-        raise TransitionRefused(f"the repair of {reel.accession} is locked: {_describe(run)}")
+        raise TransitionRefused(f"the {stage} of {reel.accession} is locked: {_describe(run)}")
     return reel, run
+
+
+def _repair_run(run: StageRun, by: Any, verb: str) -> tuple[Reel, StageRun]:
+    return _editable_run(run, by, verb, Stage.REPAIR)
 
 
 RENDER_JOBS = ("repair_chunk", "repair_finish", "grade_chunk", "grade_finish")
@@ -957,21 +967,11 @@ def check_cdl(value: Any, what: str = "CDL") -> dict[str, Any] | None:
 
 def grade_source(reel: Reel) -> Sequence | None:
     """What grading works from: the reel's newest repaired sequence, else its raw scan."""
-    repaired = (Sequence.objects.filter(reel=reel, kind=SequenceKind.REPAIRED,
-                                        superseded_at=None,
-                                        state__in=(SequenceState.VALID, SequenceState.PROBLEMS))
-                .order_by("-version").first())
-    return repaired or current_raw_scan(reel)
+    return _newest_stored(reel, SequenceKind.REPAIRED) or current_raw_scan(reel)
 
 
 def _grade_run(run: StageRun, by: Any, verb: str) -> tuple[Reel, StageRun]:
-    reel, run = _fresh_run(run)
-    if run.stage != Stage.GRADING:
-        raise TransitionRefused(f"{reel.accession}: grades are made at the grading stage, and "
-                                f"its current stage is {reel.current_stage}")
-    _require_role(run, by, verb)
-    if not run.is_editable:
-        raise TransitionRefused(f"the grading of {reel.accession} is locked: {_describe(run)}")
+    reel, run = _editable_run(run, by, verb, Stage.GRADING)
     if Sequence.objects.filter(reel=reel, kind=SequenceKind.GRADED,
                                state=SequenceState.IMPORTING).exists():
         raise TransitionRefused("a render is under way: the grade is kept until it ends")

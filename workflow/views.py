@@ -787,6 +787,18 @@ def resume_import(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
                 "Import resumed: the parts not yet read are read again.")
 
 
+@require_POST
+@staff_required
+def resume_render(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
+    """Resume a repair or a grading render: only the chunks not yet done are done again."""
+    sequence = get_object_or_404(Sequence, pk=seq_id, reel_id=pk,
+                                 kind__in=list(transitions.RENDERS))
+    noun = transitions.RENDERS[sequence.kind].noun
+    return _act(request, sequence.reel,
+                lambda: transitions.resume_render(sequence, by=request.user),
+                f"{noun.capitalize()} resumed: only the chunks not yet done are done again.")
+
+
 @require_GET
 @staff_required
 def sequence_card(request: HttpRequest, pk: int, seq_id: int) -> HttpResponse:
